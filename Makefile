@@ -99,7 +99,7 @@ deps:
 	sh tools/setup-deps.sh tools/deps-build.txt
 
 test-deps: deps
-	sh tools/setup-deps.sh tests/deps.txt
+	sh tools/setup-deps.sh tests/deps/*.txt
 
 test: test-deps
 	$(MAKE) all unit

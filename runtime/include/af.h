@@ -410,6 +410,12 @@ af_status af_run_nested(af_step *s, const char *type, const char *id, const af_v
 /* Cancellation: set when the run received SIGTERM/SIGINT. Long steps poll it. */
 int af_cancelled(af_step *s);
 
+/* Bundle mode: 1 when the manifest says `mode: enterprise`. */
+int af_enterprise(af_step *s);
+/* The manifest's zip_drivers allowlist (NULL-terminated), or NULL when the
+ * bundle has none. */
+const char *const *af_zip_drivers(af_step *s);
+
 /* ------------------------------------------------------------------------
  * Connectors: resource + profile -> config/options -> driver instance
  * ---------------------------------------------------------------------- */
