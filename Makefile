@@ -84,7 +84,9 @@ $(AFC): $(AFC_OBJ) $(LIBAFRT)
 
 # ---- tests ---------------------------------------------------------------
 
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+# test_*.c run on their own; itest_*.c need servers and are run by the
+# tests/integration/*.sh scripts that start them.
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c tests/unit/itest_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/t.h $(LIBAFRT) $(AFC_OBJ)
