@@ -100,3 +100,149 @@ af_value *afc_node_value(af_arena *a, const afc_node *n);
 const char *afc_node_what(const afc_node *n);
 
 #endif /* AFC_H */
+
+/* ---- spec.c: nodes -> typed flow ------------------------------------------ */
+
+typedef struct afc_when afc_when; /* when.c */
+
+typedef struct afc_step {
+    const afc_node *node;        /* the step's mapping */
+    const char *id;
+    afc_pos id_pos;
+    const char *type;
+    afc_pos type_pos;
+    const afc_node *inputs;      /* mapping (NULL: none) */
+    const afc_node *outputs;     /* mapping (NULL: none) */
+    int skip_job;                /* on_no_data: skip_job */
+    const af_step_desc *desc;    /* resolved by check */
+} afc_step;
+
+typedef struct afc_job {
+    const afc_node *node;
+    const char *id;
+    afc_pos id_pos;
+    const char *description;
+    const afc_node *deps;        /* sequence of scalars (NULL: none) */
+    int *dep_idx;                /* resolved by check: index of each dependency */
+    size_t ndeps;
+    const char *when;            /* NULL: none */
+    const afc_node *when_node;
+    afc_when *when_ast;          /* parsed by check */
+    afc_step *steps;
+    size_t nsteps;
+} afc_job;
+
+typedef struct afc_resource {
+    const char *name;
+    afc_pos pos;
+    const char *kind, *driver, *profile;
+    const afc_node *kind_node, *driver_node, *profile_node;
+    const afc_node *config, *options, *decode; /* mappings or NULL */
+    const af_driver *drv;        /* resolved by check */
+} afc_resource;
+
+typedef struct afc_profile {
+    const char *name;
+    afc_pos pos;
+    const afc_node *config, *options, *decode;
+} afc_profile;
+
+typedef struct afc_flow {
+    const char *path;            /* the flow file as shown in messages */
+    const afc_node *root;
+    const char *id;
+    afc_pos id_pos;
+    af_value *meta;              /* the flow: mapping with defaults filled (templates as text) */
+    const afc_node *meta_node;
+    afc_resource *resources;
+    size_t nresources;
+    afc_job *jobs;
+    size_t njobs;
+} afc_flow;
+
+/* Reads the flow from its node tree: shape, types, required fields, unknown
+ * keys (all reported). Returns NULL when the shape is too broken to check
+ * further (errors were reported); otherwise a flow, possibly with errors. */
+afc_flow *afc_spec_flow(af_arena *a, afc_diags *d, const afc_node *root, const char *path);
+/* profiles.yaml: name -> {config, options, decode}. */
+afc_profile *afc_spec_profiles(af_arena *a, afc_diags *d, const afc_node *root, size_t *n);
+
+/* ---- catalog.c: what can be linked ---------------------------------------- */
+
+typedef struct afc_catalog {
+    const af_step_desc **steps;  /* built-ins then plugins */
+    size_t nsteps;
+    const af_driver **drivers;
+    size_t ndrivers;
+    const char **step_syms;      /* C symbol of each step descriptor */
+    const char **driver_syms;
+} afc_catalog;
+
+afc_catalog *afc_catalog_builtin(af_arena *a);
+const af_step_desc *afc_catalog_step(const afc_catalog *c, const char *name, const char **sym);
+/* by kind and name or alias */
+const af_driver *afc_catalog_driver(const afc_catalog *c, const char *kind, const char *name,
+                                    const char **sym);
+
+/* ---- check.c: semantic rules ----------------------------------------------- */
+
+typedef struct afc_bundle_ctx {
+    const afc_profile *profiles; /* compiled-in profiles (may be NULL) */
+    size_t nprofiles;
+    int enterprise;              /* manifest mode */
+    const char *const *zip_drivers; /* allowlist or NULL */
+} afc_bundle_ctx;
+
+/* Checks everything ARCHITECTURE.md lists; reports all problems. */
+void afc_check_flow(af_arena *a, afc_diags *d, afc_flow *f, const afc_catalog *cat,
+                    const afc_bundle_ctx *bc);
+/* The position of byte offset off inside scalar node n (for carets inside
+ * templates and `when` expressions); falls back to the node's start. */
+afc_pos afc_pos_in(const afc_node *n, size_t off);
+
+/* ---- when.c: job gating expressions ----------------------------------------- */
+
+/* Parses and checks a `when` expression (the reference's text normalisation
+ * of true/false first). Earlier jobs: names of the jobs before this one.
+ * Returns NULL after reporting errors. */
+afc_when *afc_when_parse(af_arena *a, afc_diags *d, const afc_node *n, const char *text,
+                         const char *const *earlier_jobs, size_t nearlier);
+/* Emits `static int NAME(af_when *w) {...}` to out. */
+void afc_when_emit(af_buf *out, const afc_when *w, const char *name, const char *file);
+
+/* ---- emit.c: C source ----------------------------------------------------- */
+
+typedef struct afc_emit_opts {
+    const char *source;          /* shown in the do-not-edit line and locations */
+    const char *fingerprint;     /* hex sha256 of the bundle */
+    const afc_profile *profiles;
+    size_t nprofiles;
+    const char *mode;            /* internal_fast | enterprise */
+    const char *const *zip_drivers;
+    const af_asset *assets;      /* embedded files */
+    size_t nassets;
+    const af_envfile_def *env_files;
+    size_t nenv_files;
+    const char *decode_sym, *expand_env_sym; /* plugin secrets hooks or NULL */
+} afc_emit_opts;
+
+/* Writes the whole C program for flow f. libs receives the link flags the
+ * used steps and drivers declare (deduplicated, space separated). */
+void afc_emit_flow(af_buf *out, af_buf *libs, const afc_flow *f, const afc_catalog *cat,
+                   const afc_emit_opts *o);
+
+/* ---- cc.c: C -> executable -------------------------------------------------- */
+
+typedef struct afc_cc_opts {
+    const char *backend;         /* "tcc" (default) or "gcc" */
+    const char *home;            /* AFC_HOME: has lib/afc and include/afc */
+    const char *libs;            /* link flags */
+    const char *const *extra_sources; /* plugin .c files compiled in (NULL-terminated) */
+    const char *plugin_include;  /* include dir for plugins or NULL */
+} afc_cc_opts;
+
+/* Compiles code into an executable at out (through a temp file in the same
+ * directory, renamed when complete). Returns 0, or -1 after reporting. */
+int afc_cc(afc_diags *d, const char *code, size_t len, const char *out, const afc_cc_opts *o);
+/* Where afc's runtime lives: $AFC_HOME, else relative to /proc/self/exe. */
+const char *afc_home(af_arena *a);
