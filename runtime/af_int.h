@@ -133,9 +133,18 @@ typedef struct af__resource {
     af_conn *conn;              /* opened lazily */
 } af__resource;
 
+/* Resolves every resource before the first job (profile overlay, env
+ * templates, decode). Returns 0, or -1 with err (and *missing for a missing
+ * env variable). */
+struct af__run;
+int af__resources_resolve(struct af__run *r, char *err, size_t errlen, const char **missing);
+/* Closes opened connectors in reverse order of opening. */
+void af__connectors_close(struct af__run *r);
+
 /* ---- exec.c: the run ---------------------------------------------------- */
 
-typedef struct af__run {
+typedef struct af__run af__run;
+struct af__run {
     const af_flow_def *flow;
     af_arena *arena;          /* run arena */
     af_value *env;            /* env snapshot (map) */
@@ -153,7 +162,11 @@ typedef struct af__run {
     unsigned nopen, capopen;
     af_value *jobs;           /* template root `jobs`: job_id -> {status, outputs, ...} */
     volatile int *cancel;     /* set by the signal handler */
-} af__run;
+};
+
+/* Runs the jobs (all, or only_job) and returns the exit status: 0, 1 when a
+ * job failed, 130 when a signal stopped the run. */
+int af__run_jobs(af__run *r, const char *only_job, int keep_going);
 
 struct af_conn {
     const af_driver *drv;
@@ -178,6 +191,14 @@ struct af_step {
     af_buf error;               /* af_fail message */
     int failed;
 };
+
+/* Python-like coercions shared by af_in_* and afc's literal checks: int()
+ * of int/bool/integral-or-not float (truncates)/numeric string; float();
+ * a boolean from bool, number, or true/false/yes/no/on/off/1/0 strings.
+ * Return 0, or -1 when the value cannot be converted. */
+int af__coerce_int(const af_value *v, int64_t *out);
+int af__coerce_double(const af_value *v, double *out);
+int af__coerce_bool(const af_value *v, int *out);
 
 /* Validates rendered inputs against desc's schema (required present, types,
  * choices). Returns 0, or -1 with the failure recorded on s. */

@@ -1,0 +1,546 @@
+/*
+ * cli.c - the flow executable's command line (af_main).
+ *
+ *   FLOW [run] [--run-id ID] [--job JOB] [--keep-going]
+ *   FLOW validate-env        every env variable the flow needs without a default
+ *   FLOW explain             plan and resolved resources, secrets redacted
+ *   FLOW status [ID] [--json]
+ *   FLOW --version | --help
+ *
+ * Start-up builds the run's env snapshot (process env, then
+ * AETHERFLOW_ENV_FILES_JSON files, then the bundle's embedded env files),
+ * renders the flow settings with it, opens the state store and resolves
+ * every resource. Anything wrong there exits 2 before a job runs.
+ */
+#include "af_int.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static volatile int g_cancel; /* the signal that asked us to stop (process-wide by nature) */
+
+static void on_signal(int sig)
+{
+    g_cancel = sig;
+}
+
+static const char USAGE[] =
+    "usage: %s [run] [--run-id ID] [--job JOB] [--keep-going]\n"
+    "       %s validate-env\n"
+    "       %s explain\n"
+    "       %s status [RUN_ID] [--json]\n"
+    "       %s --version\n"
+    "\n"
+    "Runs the AetherFlow flow '%s' compiled into this program by afc.\n"
+    "Running again with the --run-id of an unfinished run resumes it.\n"
+    "Exit status: 0 every job SUCCESS or SKIPPED (or BLOCKED behind a skip), 1 a job\n"
+    "failed, 2 usage, configuration or missing-variable error before any job ran.\n"
+    "See afc-run(1).\n";
+
+typedef struct args {
+    const char *cmd, *run_id, *job, *arg;
+    int keep_going, json;
+} args;
+
+static int usage(const af_flow_def *f, const char *prog, const char *fmt, const char *what)
+{
+    if (fmt) {
+        fprintf(stderr, "%s: error: ", prog);
+        fprintf(stderr, fmt, what);
+        fputc('\n', stderr);
+    }
+    fprintf(fmt ? stderr : stdout, USAGE, prog, prog, prog, prog, prog, f->flow_id);
+    return fmt ? 2 : 0;
+}
+
+static int fatal(const char *prog, const char *msg)
+{
+    fprintf(stderr, "%s: error: %s\n", prog, msg);
+    return 2;
+}
+
+static const char *env_str(af__run *r, const char *key, const char *def)
+{
+    const af_value *v = af_map_get(r->env, key);
+    return v && v->type == AF_STR && v->u.s.len ? v->u.s.ptr : def;
+}
+
+static int env_true(af__run *r, const char *key, int def)
+{
+    const char *v = env_str(r, key, NULL);
+    if (!v) return def;
+    return !strcasecmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
+           !strcasecmp(v, "y") || !strcasecmp(v, "on");
+}
+
+static const char *new_run_id(af_arena *a)
+{
+    unsigned char b[6];
+    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+        uint64_t x = (uint64_t)af__now_ms() ^ ((uint64_t)getpid() << 32);
+        memcpy(b, &x, sizeof b);
+    }
+    return af_sprintf(a, "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+static int valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (!n || n > 64 || s[0] == '.') return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '_' || *s == '.'))
+            return 0;
+    return 1;
+}
+
+/* ---- assets: unpacked once per fingerprint -------------------------------------------- */
+
+static int write_all(const char *path, const unsigned char *data, size_t n)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return -1;
+    if (fwrite(data, 1, n, f) != n || fclose(f) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return rename(tmp, path);
+}
+
+static const char *unpack_assets(af__run *r, char *err, size_t errlen)
+{
+    af_arena *a = r->arena;
+    const char *base = env_str(r, "AETHERFLOW_CACHE_DIR", NULL);
+    if (!base) {
+        const char *xdg = env_str(r, "XDG_CACHE_HOME", NULL), *home = env_str(r, "HOME", NULL);
+        base = xdg ? af_sprintf(a, "%s/afc", xdg)
+                   : home ? af_sprintf(a, "%s/.cache/afc", home)
+                          : af_sprintf(a, "/tmp/afc-cache-%d", (int)getuid());
+    }
+    const char *dir = af_sprintf(a, "%s/%s", base, r->flow->fingerprint);
+    struct stat st;
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return dir;
+    const char *tmp = af_sprintf(a, "%s.tmp.%d", dir, (int)getpid());
+    if (af_mkdirs(tmp, 0755) < 0) {
+        af__err(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+        return NULL;
+    }
+    for (unsigned i = 0; i < r->flow->nassets; i++) {
+        const af_asset *as = &r->flow->assets[i];
+        const char *p = af_sprintf(a, "%s/%s", tmp, as->path);
+        char *slash = strrchr(p, '/');
+        *slash = 0;
+        af_mkdirs(p, 0755);
+        *slash = '/';
+        if (write_all(p, as->data, as->size) < 0) {
+            af__err(err, errlen, "cannot write %s: %s", p, strerror(errno));
+            af__rmtree(tmp);
+            return NULL;
+        }
+    }
+    if (rename(tmp, dir) < 0) {
+        af__rmtree(tmp); /* another run unpacked it first: fine */
+        if (stat(dir, &st) < 0) {
+            af__err(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+            return NULL;
+        }
+    }
+    return dir;
+}
+
+/* ---- start-up: env, settings, state, resources ------------------------------------------ */
+
+static int setup(af__run *r, const af_flow_def *f, const char *prog, int need_resources,
+                 int open_state)
+{
+    char err[2048];
+    af_arena *a = r->arena;
+    r->flow = f;
+    r->env = af__env_snapshot(a, environ);
+    const char *files_json = env_str(r, "AETHERFLOW_ENV_FILES_JSON", NULL);
+    if (files_json && af__envfiles_json(a, r->env, files_json, err, sizeof err) < 0)
+        return fatal(prog, af_sprintf(a, "AETHERFLOW_ENV_FILES_JSON: %s", err));
+    const char *mode = f->mode ? f->mode : "internal_fast";
+    if (f->nassets || f->nenv_files) {
+        const char *active = unpack_assets(r, err, sizeof err);
+        if (!active) return fatal(prog, err);
+        for (unsigned i = 0; i < f->nenv_files; i++) {
+            const af_envfile_def *ef = &f->env_files[i];
+            if (af__envfile_load(a, r->env, ef->type, ef->path, ef->optional, ef->prefix, active, err,
+                                 sizeof err) < 0)
+                return fatal(prog, af_sprintf(a, "env file %s: %s", ef->path, err));
+        }
+        af_map_set(a, r->env, "AETHERFLOW_ACTIVE_DIR", af_str(a, active));
+        af_map_set(a, r->env, "AETHERFLOW_LOCAL_ROOT_DIR", af_str(a, active));
+    }
+    af_map_set(a, r->env, "AETHERFLOW_MODE", af_str(a, mode));
+    af_map_set(a, r->env, "AETHERFLOW_MODE_ENTERPRISE",
+               af_str(a, !strcmp(mode, "enterprise") ? "True" : "False"));
+    if (f->expand_env && f->expand_env(a, r->env, err, sizeof err) < 0)
+        return fatal(prog, af_sprintf(a, "expand_env: %s", err));
+    af__log_init(&r->log, r->env);
+
+    /* flow settings, rendered with env only */
+    af_value *scope = af_map(a);
+    af_map_set(a, scope, "env", r->env);
+    const char *missing = NULL;
+    if (af_cval_render(a, f->meta, scope, &r->meta, &missing, err, sizeof err) < 0)
+        return fatal(prog, af_sprintf(a, "%s: flow settings: %s%s", f->source, err,
+                                      missing ? " (set it in the environment or give a default)" : ""));
+    r->flow_id = f->flow_id;
+    const af_value *ws = af_map_get(r->meta, "workspace"), *st = af_map_get(r->meta, "state");
+    const af_value *v;
+    r->work_root = (v = af_map_get(ws, "root")) && v->type == AF_STR ? v->u.s.ptr : "/tmp/work";
+    r->cleanup_policy = (v = af_map_get(ws, "cleanup_policy")) && v->type == AF_STR ? v->u.s.ptr : "on_success";
+    const af_value *layout = af_map_get(ws, "layout");
+    r->layout_artifacts = (v = af_map_get(layout, "artifacts")) && v->type == AF_STR ? v->u.s.ptr : "artifacts";
+    r->layout_scratch = (v = af_map_get(layout, "scratch")) && v->type == AF_STR ? v->u.s.ptr : "scratch";
+    r->layout_manifests = (v = af_map_get(layout, "manifests")) && v->type == AF_STR ? v->u.s.ptr : "manifests";
+    if (!(f->nassets || f->nenv_files)) {
+        af_map_set(a, r->env, "AETHERFLOW_ACTIVE_DIR", af_str(a, r->work_root));
+        af_map_set(a, r->env, "AETHERFLOW_LOCAL_ROOT_DIR", af_str(a, r->work_root));
+    }
+    r->sandbox = env_true(r, "AETHERFLOW_STRICT_SANDBOX", 1);
+    r->enterprise = !strcmp(mode, "enterprise");
+    r->jobs = af_map(a);
+    r->cancel = &g_cancel;
+
+    if (open_state) {
+        const char *path = (v = af_map_get(st, "path")) && v->type == AF_STR ? v->u.s.ptr : "/tmp/state/aetherflow.sqlite";
+        if (af__state_open(&r->state, path, err, sizeof err) < 0)
+            return fatal(prog, af_sprintf(a, "state store %s: %s", path, err));
+    }
+    if (need_resources && af__resources_resolve(r, err, sizeof err, &missing) < 0)
+        return fatal(prog, err);
+    return 0;
+}
+
+/* ---- env references, for validate-env and the strict check ------------------------------ */
+
+typedef struct envref {
+    const char *name, *where;
+} envref;
+
+typedef struct envrefs {
+    envref *v;
+    size_t n, cap;
+} envrefs;
+
+static void add_ref(af_arena *a, envrefs *l, const char *name, const char *where)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i].name, name) && !strcmp(l->v[i].where, where)) return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        envref *nv = af_alloc(a, cap * sizeof *nv);
+        if (l->n) memcpy(nv, l->v, l->n * sizeof *nv);
+        l->v = nv;
+        l->cap = cap;
+    }
+    l->v[l->n++] = (envref){name, where};
+}
+
+static void tmpl_refs(af_arena *a, const af_tmpl *t, envrefs *l, const char *where)
+{
+    for (unsigned i = 0; i < t->nsegs; i++) {
+        const af_tmpl_seg *s = &t->segs[i];
+        if (s->kind == AF_SEG_REF && s->nparts >= 2 && !strcmp(s->parts[0], "env") && !s->def)
+            add_ref(a, l, s->parts[1], where);
+    }
+}
+
+static void cval_refs(af_arena *a, const af_cval *cv, envrefs *l, const char *where)
+{
+    if (!cv) return;
+    if (cv->type == AF_CTMPL) tmpl_refs(a, cv->u.t, l, where);
+    if (cv->type == AF_LIST)
+        for (size_t i = 0; i < cv->u.list.n; i++) cval_refs(a, &cv->u.list.items[i], l, where);
+    if (cv->type == AF_MAP)
+        for (size_t i = 0; i < cv->u.map.n; i++) cval_refs(a, &cv->u.map.vals[i], l, where);
+}
+
+static envrefs collect_env_refs(af_arena *a, const af_flow_def *f, int steps_only)
+{
+    envrefs l = {0};
+    if (!steps_only) {
+        cval_refs(a, f->meta, &l, "flow settings");
+        for (unsigned i = 0; i < f->nresources; i++) {
+            const af_resource_def *r = &f->resources[i];
+            const char *w = af_sprintf(a, "resource %s", r->name);
+            cval_refs(a, r->config, &l, w);
+            cval_refs(a, r->options, &l, w);
+        }
+        for (unsigned i = 0; i < f->nprofiles; i++) {
+            const af_profile_def *p = &f->profiles[i];
+            int used = 0;
+            for (unsigned k = 0; k < f->nresources; k++)
+                if (f->resources[k].profile && !strcmp(f->resources[k].profile, p->name)) used = 1;
+            if (!used) continue;
+            const char *w = af_sprintf(a, "profile %s", p->name);
+            cval_refs(a, p->config, &l, w);
+            cval_refs(a, p->options, &l, w);
+        }
+    }
+    for (unsigned j = 0; j < f->njobs; j++)
+        for (unsigned s = 0; s < f->jobs[j].nsteps; s++) {
+            const af_step_def *sd = &f->jobs[j].steps[s];
+            const char *w = af_sprintf(a, "step %s/%s (%s:%d:%d)", f->jobs[j].id, sd->id,
+                                       sd->loc.file, sd->loc.line, sd->loc.col);
+            cval_refs(a, sd->inputs, &l, w);
+            cval_refs(a, sd->outputs, &l, w);
+        }
+    return l;
+}
+
+static int cmd_validate_env(af__run *r, const af_flow_def *f)
+{
+    envrefs l = collect_env_refs(r->arena, f, 0);
+    int missing = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        int dup = 0;
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(l.v[k].name, l.v[i].name)) dup = 1;
+        if (dup) continue;
+        const char *val = env_str(r, l.v[i].name, NULL);
+        printf("%-32s %s", l.v[i].name, val ? "set" : "MISSING");
+        if (!val) missing++;
+        printf("   used by: ");
+        int first = 1;
+        for (size_t k = 0; k < l.n; k++)
+            if (!strcmp(l.v[k].name, l.v[i].name)) {
+                printf("%s%s", first ? "" : "; ", l.v[k].where);
+                first = 0;
+            }
+        printf("\n");
+    }
+    if (!l.n) printf("the flow needs no environment variables without a default\n");
+    if (missing) fprintf(stderr, "%d variable%s missing\n", missing, missing == 1 ? "" : "s");
+    return missing ? 2 : 0;
+}
+
+/* ---- explain ------------------------------------------------------------------------------ */
+
+static int secret_key(const char *k)
+{
+    static const char *const words[] = {"password", "passwd", "secret", "token", "passphrase",
+                                        "private", "api_key", "apikey", "credential", "auth", NULL};
+    char low[128];
+    size_t n = 0;
+    for (; k[n] && n < sizeof low - 1; n++) low[n] = (char)(k[n] >= 'A' && k[n] <= 'Z' ? k[n] + 32 : k[n]);
+    low[n] = 0;
+    for (int i = 0; words[i]; i++)
+        if (strstr(low, words[i])) return 1;
+    return 0;
+}
+
+static void print_redacted(af_buf *b, const af_value *v, const af_value *decode, int depth)
+{
+    if (v->type != AF_MAP) {
+        af_json_write(b, v, 0);
+        return;
+    }
+    af_buf_puts(b, "{");
+    for (size_t i = 0; i < v->u.map.n; i++) {
+        const char *k = v->u.map.pairs[i].key;
+        const af_value *dv = decode ? af_map_get(decode, k) : NULL;
+        af_value kv = {.type = AF_STR, .u.s = {k, strlen(k)}};
+        if (i) af_buf_puts(b, ", ");
+        af_json_write(b, &kv, 0);
+        af_buf_puts(b, ": ");
+        if (secret_key(k) || (dv && dv->type == AF_BOOL && dv->u.b))
+            af_buf_puts(b, "\"***\"");
+        else
+            print_redacted(b, v->u.map.pairs[i].val, dv && dv->type == AF_MAP ? dv : NULL, depth + 1);
+    }
+    af_buf_puts(b, "}");
+}
+
+static int cmd_explain(af__run *r, const af_flow_def *f)
+{
+    printf("flow %s (built by afc %s from %s, fingerprint %.12s)\n", f->flow_id, f->afc_version,
+           f->source, f->fingerprint);
+    printf("  workspace: %s/%s/<job>/<run_id> (cleanup %s)\n", r->work_root, r->flow_id, r->cleanup_policy);
+    const af_value *st = af_map_get(r->meta, "state");
+    printf("  state:     %s\n", af_map_get(st, "path")->u.s.ptr);
+    if (f->nresources) printf("resources (resolved now; secrets shown as ***):\n");
+    for (unsigned i = 0; i < r->nresources; i++) {
+        const af__resource *res = &r->resources[i];
+        const af_resource_def *d = res->def;
+        printf("  %s: %s/%s%s%s\n", d->name, d->kind, d->driver->name, d->profile ? ", profile " : "",
+               d->profile ? d->profile : "");
+        af_value *dec = d->decode ? af_cval_literal(r->arena, d->decode) : NULL;
+        af_buf b = {0};
+        print_redacted(&b, res->config, dec ? af_map_get(dec, "config") : NULL, 0);
+        printf("    config:  %s\n", af_buf_cstr(&b));
+        af_buf_reset(&b);
+        print_redacted(&b, res->options, dec ? af_map_get(dec, "options") : NULL, 0);
+        printf("    options: %s\n", af_buf_cstr(&b));
+        af_buf_free(&b);
+    }
+    printf("jobs, in order:\n");
+    for (unsigned j = 0; j < f->njobs; j++) {
+        const af_job_def *jd = &f->jobs[j];
+        printf("  %u. %s", j + 1, jd->id);
+        for (unsigned k = 0; k < jd->ndeps; k++)
+            printf("%s%s", k ? ", " : "  after ", f->jobs[jd->depends_on[k]].id);
+        printf("\n");
+        if (jd->when_src) printf("     when: %s\n", jd->when_src);
+        for (unsigned s = 0; s < jd->nsteps; s++)
+            printf("     - %s (%s)%s\n", jd->steps[s].id, jd->steps[s].type,
+                   jd->steps[s].skip_job_on_no_data ? "  on no data: skip the rest of the job" : "");
+    }
+    return 0;
+}
+
+static int cmd_version(const af_flow_def *f)
+{
+    printf("flow %s\n", f->flow_id);
+    printf("built by afc %s on %s from %s\n", f->afc_version, f->build_time, f->source);
+    printf("bundle fingerprint %s\n", f->fingerprint);
+    printf("steps:");
+    for (unsigned i = 0; i < f->nstep_types; i++) printf(" %s", f->step_types[i]->name);
+    printf("\ndrivers:");
+    for (unsigned i = 0; i < f->ndrivers; i++) printf(" %s/%s", f->drivers[i]->kind, f->drivers[i]->name);
+    if (!f->ndrivers) printf(" (none)");
+    printf("\nlinked libraries: %s\n", f->libs ? f->libs : "");
+    return 0;
+}
+
+/* ---- main ------------------------------------------------------------------------------------ */
+
+int af_main(const af_flow_def *f, int argc, char **argv)
+{
+    const char *prog = argc > 0 ? argv[0] : f->flow_id;
+    const char *slash = strrchr(prog, '/');
+    if (slash) prog = slash + 1;
+    if (f->abi != AF_ABI_VERSION) return fatal(prog, "this program was built for another runtime ABI");
+    args a = {0};
+    a.cmd = "run";
+    int i = 1;
+    if (argc > 1 && argv[1][0] != '-') a.cmd = argv[i++];
+    for (; i < argc; i++) {
+        const char *s = argv[i];
+        if (!strcmp(s, "--help") || !strcmp(s, "-h")) return usage(f, prog, NULL, NULL);
+        if (!strcmp(s, "--version")) return cmd_version(f);
+        if (!strcmp(s, "--keep-going")) {
+            a.keep_going = 1;
+        } else if (!strcmp(s, "--json")) {
+            a.json = 1;
+        } else if (!strcmp(s, "--run-id") || !strcmp(s, "--job")) {
+            if (i + 1 >= argc) return usage(f, prog, "%s needs a value", s);
+            if (!strcmp(s, "--run-id")) a.run_id = argv[++i];
+            else a.job = argv[++i];
+        } else if (!strncmp(s, "--run-id=", 9)) {
+            a.run_id = s + 9;
+        } else if (!strncmp(s, "--job=", 6)) {
+            a.job = s + 6;
+        } else if (s[0] == '-') {
+            return usage(f, prog, "unknown option '%s'", s);
+        } else if (!a.arg && !strcmp(a.cmd, "status")) {
+            a.arg = s;
+        } else {
+            return usage(f, prog, "unexpected argument '%s'", s);
+        }
+    }
+    if (strcmp(a.cmd, "run") && strcmp(a.cmd, "status") && strcmp(a.cmd, "explain") &&
+        strcmp(a.cmd, "validate-env"))
+        return usage(f, prog, "unknown command '%s'", a.cmd);
+    if (a.run_id && !valid_id(a.run_id))
+        return usage(f, prog, "invalid run id '%s' (letters, digits, '-', '_', '.'; at most 64)", a.run_id);
+    if (a.job) {
+        int found = 0;
+        for (unsigned k = 0; k < f->njobs; k++)
+            if (!strcmp(f->jobs[k].id, a.job)) found = 1;
+        if (!found) return usage(f, prog, "no job '%s' in this flow", a.job);
+    }
+
+    af__run run = {0};
+    run.arena = af_arena_new();
+    int rc;
+    if (!strcmp(a.cmd, "validate-env")) {
+        int bad = setup(&run, f, prog, 0, 0);
+        if (!run.env) {
+            af_arena_free(run.arena);
+            return 2;
+        }
+        rc = cmd_validate_env(&run, f);
+        af_arena_free(run.arena);
+        return bad || rc ? 2 : 0;
+    }
+    int is_status = !strcmp(a.cmd, "status");
+    rc = setup(&run, f, prog, !is_status, 1);
+    if (rc) {
+        if (run.state) af__state_close(run.state);
+        af_arena_free(run.arena);
+        return rc;
+    }
+    if (is_status) {
+        rc = af__state_print(run.state, stdout, f->flow_id, a.arg, a.json);
+        if (rc == 1) fprintf(stderr, "%s: no run '%s' in %s\n", prog, a.arg, af__state_path(run.state));
+        af__state_close(run.state);
+        af_arena_free(run.arena);
+        return rc ? 2 : 0;
+    }
+    if (!strcmp(a.cmd, "explain")) {
+        rc = cmd_explain(&run, f);
+        af__state_close(run.state);
+        af_arena_free(run.arena);
+        return rc;
+    }
+
+    /* run */
+    if (env_true(&run, "AETHERFLOW_VALIDATE_ENV_STRICT", 0)) {
+        envrefs l = collect_env_refs(run.arena, f, 1);
+        int missing = 0;
+        for (size_t k = 0; k < l.n; k++)
+            if (!env_str(&run, l.v[k].name, NULL)) {
+                fprintf(stderr, "%s: error: missing env %s (used by %s)\n", prog, l.v[k].name, l.v[k].where);
+                missing++;
+            }
+        if (missing) {
+            af__state_close(run.state);
+            af_arena_free(run.arena);
+            return 2;
+        }
+    }
+    run.run_id = a.run_id ? a.run_id : new_run_id(run.arena);
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    af__run_row row = {run.run_id, f->flow_id, f->fingerprint, f->afc_version, "RUNNING", host,
+                       af__now_ms(), 0, (int64_t)getpid()};
+    char err[512];
+    if (af__state_run_begin(run.state, &row, err, sizeof err) < 0) {
+        rc = fatal(prog, af_sprintf(run.arena, "state store: %s", err));
+        af__state_close(run.state);
+        af_arena_free(run.arena);
+        return rc;
+    }
+    af_kv fl[] = {AF_KS("yaml", f->source), AF_KS("fingerprint", f->fingerprint),
+                  AF_KS("afc_version", f->afc_version), AF_KS("state", af__state_path(run.state)),
+                  AF_KS("work_root", run.work_root), a.job ? (af_kv)AF_KS("only_job", a.job) : (af_kv){0}, {0}};
+    af_kv ctx[] = {AF_KS("flow_id", run.flow_id), AF_KS("run_id", run.run_id), {0}};
+    af__log_event(&run.log, AF_INFO, "run_start", ctx, fl);
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    rc = af__run_jobs(&run, a.job, a.keep_going);
+    if (rc == 130) rc = 128 + (g_cancel ? g_cancel : SIGINT);
+    af__state_close(run.state);
+    af_arena_free(run.arena);
+    return rc;
+}
