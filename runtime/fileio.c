@@ -143,7 +143,8 @@ int af_mkdirs(const char *path, int mode)
     char *p = strdup(path);
     if (!p) return -1;
     size_t n = strlen(p);
-    while (n > 1 && p[n - 1] == '/') p[--n] = 0;
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = 0;
     /* Create each missing component from the top; an existing one is fine
      * only when it is a directory (or a link to one). */
     for (char *s = p + 1;; s++) {

@@ -65,7 +65,7 @@ typedef struct child_report {
 typedef struct child_plan {
     char *const *argv;
     char *const *envp;
-    char **cands;  /* programs to try, in order (NULL-terminated) */
+    char **cands; /* programs to try, in order (NULL-terminated) */
     const char *cwd;
     int out_fd;    /* becomes fd 1, or -1 to inherit */
     int err_fd;    /* becomes fd 2, or -1 to inherit */
@@ -75,11 +75,11 @@ typedef struct child_plan {
 
 /* One captured stream on the parent side. */
 typedef struct stream {
-    int fd;        /* read end of the pipe, -1 when done */
-    int which;     /* 1 stdout, 2 stderr */
-    af_buf *cap;   /* captured bytes (the caller's result buffer) */
-    size_t max;    /* capture cap */
-    af_buf line;   /* incomplete line carried between reads */
+    int fd;      /* read end of the pipe, -1 when done */
+    int which;   /* 1 stdout, 2 stderr */
+    af_buf *cap; /* captured bytes (the caller's result buffer) */
+    size_t max;  /* capture cap */
+    af_buf line; /* incomplete line carried between reads */
     const af_proc_spec *spec;
 } stream;
 
@@ -100,7 +100,8 @@ static int above_stdio(int fd)
 static void free_cands(char **c)
 {
     if (!c) return;
-    for (char **p = c; *p; p++) free(*p);
+    for (char **p = c; *p; p++)
+        free(*p);
     free(c);
 }
 
@@ -128,7 +129,8 @@ static char **exec_candidates(const char *prog, const char *const *envp, int use
     const char *path = use_ours ? getenv("PATH") : env_lookup(envp, "PATH");
     if (!path) path = DEFAULT_PATH;
     size_t n = 1;
-    for (const char *p = path; *p; p++) n += *p == ':';
+    for (const char *p = path; *p; p++)
+        n += *p == ':';
     char **c = calloc(n + 1, sizeof *c);
     if (!c) return NULL;
     size_t i = 0, pl = strlen(prog);
@@ -171,7 +173,8 @@ static void close_from(int lo, int max_fd)
 #ifdef SYS_close_range
     if (syscall(SYS_close_range, (unsigned)lo, ~0U, 0) == 0) return;
 #endif
-    for (int fd = lo; fd <= max_fd; fd++) close(fd);
+    for (int fd = lo; fd <= max_fd; fd++)
+        close(fd);
 }
 
 static void child_main(const child_plan *p)
@@ -330,10 +333,9 @@ static int open_sink(const af_proc_spec *spec, af_io_mode mode, int *file_fd, in
 {
     if (mode == AF_IO_FILE) {
         if (*file_fd < 0) {
-            if (!spec->log_path)
-                return af__err(err, errlen, "log file mode needs a log path");
-            *file_fd = above_stdio(
-                open(spec->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+            if (!spec->log_path) return af__err(err, errlen, "log file mode needs a log path");
+            *file_fd =
+                above_stdio(open(spec->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
             if (*file_fd < 0)
                 return af__err(err, errlen, "cannot open log file '%s': %s", spec->log_path,
                                strerror(errno));
@@ -527,8 +529,10 @@ int af_proc_run(const af_proc_spec *spec, af_proc_result *res, char *err, size_t
         if (n > 0) {
             for (int i = 0; i < nf; i++) {
                 if (!pf[i].revents) continue;
-                if (pf[i].fd == so.fd) stream_read(&so, 0);
-                else if (pf[i].fd == se.fd) stream_read(&se, 0);
+                if (pf[i].fd == so.fd)
+                    stream_read(&so, 0);
+                else if (pf[i].fd == se.fd)
+                    stream_read(&se, 0);
             }
         }
     }

@@ -249,7 +249,8 @@ static void sha256_vectors(void)
     T_STREQ(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
     /* One million 'a': many read chunks. */
     FILE *f = fopen(p, "w");
-    for (int i = 0; i < 1000000; i++) fputc('a', f);
+    for (int i = 0; i < 1000000; i++)
+        fputc('a', f);
     fclose(f);
     T_INTEQ(af_sha256_file(p, hex), 0);
     T_STREQ(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");

@@ -124,9 +124,9 @@ static af_proc_spec sh_spec(const char *const *argv)
 /* ---- line collection --------------------------------------------------- */
 
 typedef struct lines {
-    long n[3];        /* lines per stream */
-    long bytes[3];    /* bytes per stream, newlines excluded */
-    long bad[3];      /* lines that were not the expected text */
+    long n[3];     /* lines per stream */
+    long bytes[3]; /* bytes per stream, newlines excluded */
+    long bad[3];   /* lines that were not the expected text */
     const char *want[3];
     char last[3][128];
     int saw_ready;
