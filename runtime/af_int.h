@@ -44,6 +44,10 @@ int af__envfile_load(af_arena *a, af_value *env, const char *type, const char *p
 /* Parses AETHERFLOW_ENV_FILES_JSON ([{type,path,optional,prefix}, ...]) and
  * loads each file. Returns 0, or -1 with err. */
 int af__envfiles_json(af_arena *a, af_value *env, const char *json, char *err, size_t errlen);
+/* Loads a list of env files (the manifest's env_files, relative to base_dir)
+ * all or nothing: env is updated only when every file loaded. */
+int af__envfiles_load_list(af_arena *a, af_value *env, const af_envfile_def *defs, unsigned n,
+                           const char *base_dir, char *err, size_t errlen);
 
 /* ---- state.c: the state store (SQLite) ---------------------------------- *
  * Schema documented in docs/state.md. The reference's tables job_runs,
@@ -66,6 +70,16 @@ typedef struct af__step_row {
 } af__step_row;
 
 int af__state_open(af_state **out, const char *path, char *err, size_t errlen); /* creates dirs + schema */
+/* Open options. sync_full: PRAGMA synchronous=FULL (AETHERFLOW_STATE_SYNC=full:
+ * commits survive power loss, not only kill -9); busy_timeout_ms: 0 means the
+ * reference's 30 s. */
+typedef struct af__state_opts {
+    int sync_full;
+    int busy_timeout_ms;
+} af__state_opts;
+void af__state_opts_from_env(af__state_opts *o, const af_value *env); /* zeroes, then reads env */
+int af__state_open_ex(af_state **out, const char *path, const af__state_opts *opts, char *err,
+                      size_t errlen);
 void af__state_close(af_state *st);
 const char *af__state_path(af_state *st);
 /* af_runs: insert or update (resume keeps started_ms of the first attempt). */
@@ -75,6 +89,13 @@ int af__state_run_end(af_state *st, const char *run_id, const char *status, int6
 /* job_runs (reference semantics: INSERT OR REPLACE with updated_at seconds). */
 int af__state_job_set(af_state *st, const char *job_id, const char *run_id, const char *status,
                       char *err, size_t errlen);
+/* Like af__state_job_set, also recording an error text (NULL: none) and the
+ * job's start/end times in af_job_runs. */
+int af__state_job_set_ex(af_state *st, const char *job_id, const char *run_id, const char *status,
+                         const char *error, char *err, size_t errlen);
+/* 1 found (strings are arena copies), 0 absent, -1 error. */
+int af__state_run_get(af_state *st, af_arena *a, const char *run_id, af__run_row *out, char *err,
+                      size_t errlen);
 /* 1 found (status copied), 0 absent, -1 error. */
 int af__state_job_get(af_state *st, const char *job_id, const char *run_id, char status[16]);
 /* A step starts: af_step_attempts row with status RUNNING. */
@@ -94,8 +115,10 @@ int af__state_step_done(af_state *st, af_arena *a, const char *job_id, const cha
 int af__state_lock_acquire(af_state *st, const char *key, const char *owner, int64_t ttl_s,
                            char *err, size_t errlen);
 int af__state_lock_release(af_state *st, const char *key, const char *owner);
-/* For `status`: prints runs (run_id NULL: the latest 20 runs of flow_id) or
- * one run's jobs and steps, to out. Returns 0, 1 when the run is unknown. */
+/* For `status`: prints runs (run_id NULL: the latest 20 runs of flow_id, or
+ * of every flow when flow_id is NULL too) or one run's jobs and steps, to
+ * out, as a table or (json) one JSON document. Returns 0; 1 when the run is
+ * unknown (nothing printed); -1 on a database error (message on stderr). */
 int af__state_print(af_state *st, FILE *out, const char *flow_id, const char *run_id, int json);
 
 /* ---- log.c: structured logging ------------------------------------------ */
