@@ -185,16 +185,17 @@ static void check_tree(ck *c, const afc_node *n, const char *const *roots)
 
 /* ---- af_check: the descriptors' build-time hooks ----------------------------------- */
 
-struct af_check {
+typedef struct ckhook {
+    af_check base; /* first: af_check_* receive &base */
     ck *c;
     const afc_node *inputs;   /* inputs mapping node */
     afc_pos fallback;
     const af_value **tmpls;   /* strings that are templates */
     size_t ntmpls, cap;
     const char *step_type;
-};
+} ckhook;
 
-static af_value *node_to_checked_value(af_check *k, const afc_node *n)
+static af_value *node_to_checked_value(ckhook *k, const afc_node *n)
 {
     af_arena *a = k->c->a;
     if (n->kind == AFC_SCALAR) {
@@ -227,7 +228,7 @@ static af_value *node_to_checked_value(af_check *k, const afc_node *n)
 }
 
 /* The node at dotted path under the inputs, or the nearest existing parent. */
-static afc_pos path_pos(af_check *k, const char *path)
+static afc_pos path_pos(ckhook *k, const char *path)
 {
     const afc_node *n = k->inputs;
     afc_pos best = k->fallback;
@@ -250,30 +251,24 @@ static afc_pos path_pos(af_check *k, const char *path)
     return best;
 }
 
-void af_check_error(af_check *k, const char *input_path, const char *fmt, ...)
+static void hook_report(af_check *base, int is_error, const char *input_path, const char *msg)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = af_vsprintf(k->c->a, fmt, ap);
-    va_end(ap);
-    afc_error(k->c->d, path_pos(k, input_path), "%s: %s", k->step_type, msg);
+    ckhook *k = (ckhook *)base;
+    if (is_error)
+        afc_error(k->c->d, path_pos(k, input_path), "%s: %s", k->step_type, msg);
+    else
+        afc_warning(k->c->d, path_pos(k, input_path), "%s: %s", k->step_type, msg);
 }
 
-void af_check_warning(af_check *k, const char *input_path, const char *fmt, ...)
+static int hook_is_template(af_check *base, const af_value *v)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = af_vsprintf(k->c->a, fmt, ap);
-    va_end(ap);
-    afc_warning(k->c->d, path_pos(k, input_path), "%s: %s", k->step_type, msg);
-}
-
-int af_check_is_template(af_check *k, const af_value *v)
-{
+    ckhook *k = (ckhook *)base;
     for (size_t i = 0; i < k->ntmpls; i++)
         if (k->tmpls[i] == v) return 1;
     return 0;
 }
+
+static const af__check_ops HOOK_OPS = {hook_report, hook_is_template};
 
 /* ---- steps ----------------------------------------------------------------------- */
 
@@ -469,13 +464,14 @@ static void check_step_inputs(ck *c, const af_step_desc *desc, const afc_node *i
     }
     /* the descriptor's own rules */
     if (desc->check && inputs) {
-        af_check k = {0};
+        ckhook k = {0};
+        k.base.ops = &HOOK_OPS;
         k.c = c;
         k.inputs = inputs;
         k.fallback = where;
         k.step_type = desc->name;
         af_value *v = node_to_checked_value(&k, inputs);
-        desc->check(&k, v);
+        desc->check(&k.base, v);
     }
 }
 

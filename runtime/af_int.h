@@ -215,6 +215,16 @@ struct af_step {
     int failed;
 };
 
+/* The build-time check context of step descriptors: afc embeds this as the
+ * first member of its own context and implements the two operations. */
+typedef struct af__check_ops {
+    void (*report)(af_check *c, int is_error, const char *input_path, const char *msg);
+    int (*is_template)(af_check *c, const af_value *v);
+} af__check_ops;
+struct af_check {
+    const af__check_ops *ops;
+};
+
 /* Python-like coercions shared by af_in_* and afc's literal checks: int()
  * of int/bool/integral-or-not float (truncates)/numeric string; float();
  * a boolean from bool, number, or true/false/yes/no/on/off/1/0 strings.

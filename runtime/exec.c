@@ -171,7 +171,7 @@ static step_end run_step(af__run *r, jobrun *j, const af_step_def *sd, af_arena 
     if (st != AF_FAILED && sd->outputs) {
         /* promote declared outputs to job outputs, with result = this step's outputs */
         af_value *sc = scope_for(r, j, sa, s.out);
-        af_map_set(sa, j->steps, sd->id, s.out); /* steps.<self> is visible under outputs: */
+        af_map_set(r->arena, j->steps, sd->id, s.out); /* steps.<self> under outputs: */
         if (af_cval_render(sa, sd->outputs, sc, &promoted, &missing, err, sizeof err) < 0) {
             af_fail(&s, "outputs: %s", err);
             st = AF_FAILED;
@@ -390,6 +390,26 @@ static const char *run_job(af__run *r, const af_job_def *jd, summary *sm, af_are
 
 /* ---- the run -------------------------------------------------------------------------------- */
 
+/* An earlier invocation's job result (status and promoted outputs), for --job. */
+static void restore_job(af__run *r, const af_job_def *jd, af_arena *sa)
+{
+    char st[16];
+    if (af_map_get(r->jobs, jd->id) || af__state_job_get(r->state, jd->id, r->run_id, st) <= 0) return;
+    af_value *outputs = af_map(r->arena);
+    for (unsigned i = 0; i < jd->nsteps; i++) {
+        char prev[16];
+        const char *outs = NULL, *prom = NULL;
+        if (af__state_step_done(r->state, sa, jd->id, r->run_id, jd->steps[i].id, prev, &outs, &prom) <= 0 || !prom)
+            continue;
+        af_value *p;
+        if (af_json_parse(r->arena, prom, strlen(prom), &p, NULL, 0) == 0 && p->type == AF_MAP)
+            for (size_t k = 0; k < p->u.map.n; k++)
+                af_map_set(r->arena, outputs, p->u.map.pairs[k].key, p->u.map.pairs[k].val);
+    }
+    af_arena_reset(sa);
+    set_job_result(r, jd->id, st, outputs, NULL, NULL);
+}
+
 static const char *dep_status(af__run *r, const af_job_def *dep, char buf[16])
 {
     const af_value *res = af_map_get(r->jobs, dep->id);
@@ -417,11 +437,7 @@ int af__run_jobs(af__run *r, const char *only_job, int keep_going)
         }
         /* --job of a resumed run: restore the results of the jobs it may read */
         if (only_job)
-            for (unsigned k = 0; k < ji; k++) {
-                char st[16];
-                if (af__state_job_get(r->state, f->jobs[k].id, r->run_id, st) > 0 && !af_map_get(r->jobs, f->jobs[k].id))
-                    set_job_result(r, f->jobs[k].id, st, NULL, NULL, NULL);
-            }
+            for (unsigned k = 0; k < ji; k++) restore_job(r, &f->jobs[k], sa);
         int blocked = 0;
         for (unsigned k = 0; k < jd->ndeps; k++) {
             char buf[16];
