@@ -590,6 +590,25 @@ static void inherit_mode(void)
     T_INTEQ(r.out.len, 0);
 }
 
+static void sigchld_ignored(void)
+{
+    /* A caller that ignores SIGCHLD still gets the real exit status. */
+    struct sigaction ign, old;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGCHLD, &ign, &old);
+    const char *argv[] = {"sh", "-c", "exit 5", NULL};
+    af_proc_spec sp = sh_spec(argv);
+    af_proc_result r;
+    char err[256] = "";
+    T_INTEQ(af_proc_run(&sp, &r, err, sizeof err), 0);
+    T_INTEQ(r.exit_code, 5);
+    struct sigaction now;
+    sigaction(SIGCHLD, NULL, &now);
+    T_CHECK(now.sa_handler == SIG_IGN);
+    sigaction(SIGCHLD, &old, NULL);
+}
+
 static void no_zombies_after_many(void)
 {
     af_proc_result r;
@@ -628,6 +647,7 @@ int main(void)
     T_RUN(timeout_terms_whole_group);
     T_RUN(cancellation);
     T_RUN(inherit_mode);
+    T_RUN(sigchld_ignored);
     T_RUN(no_zombies_after_many);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
