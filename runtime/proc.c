@@ -383,6 +383,14 @@ int af_proc_run(const af_proc_spec *spec, af_proc_result *res, char *err, size_t
     const char *prog = spec->argv[0];
 
     int rc = -1;
+    /* With SIGCHLD ignored the kernel reaps children itself and waitpid
+     * cannot report an exit status: restore the default for the call. */
+    struct sigaction chld_old, chld_dfl;
+    memset(&chld_dfl, 0, sizeof chld_dfl);
+    chld_dfl.sa_handler = SIG_DFL;
+    int chld_restore = sigaction(SIGCHLD, NULL, &chld_old) == 0 &&
+                       (chld_old.sa_handler == SIG_IGN || (chld_old.sa_flags & SA_NOCLDWAIT));
+    if (chld_restore) sigaction(SIGCHLD, &chld_dfl, NULL);
     int out_rd = -1, out_wr = -1, err_rd = -1, err_wr = -1, file_fd = -1, null_fd = -1;
     int rep_rd = -1, rep_wr = -1, pidfd = -1;
     stream so = {-1, 1, &res->out, spec->max_capture, {0}, spec};
@@ -550,6 +558,7 @@ int af_proc_run(const af_proc_spec *spec, af_proc_result *res, char *err, size_t
     rc = 0;
 
 done:
+    if (chld_restore) sigaction(SIGCHLD, &chld_old, NULL);
     stream_close(&so);
     stream_close(&se);
     af_buf_free(&so.line);

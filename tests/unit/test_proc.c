@@ -409,14 +409,14 @@ static void descriptors_and_signals(void)
     sigprocmask(SIG_BLOCK, &blk, &old);
 
     const char *argv[] = {"sh", "-c",
-                          "ls /proc/$$/fd | tr '\\n' ' '; echo; "
+                          "ls /proc/$$/fd; "
                           "grep -E '^(SigIgn|SigBlk)' /proc/self/status",
                           NULL};
     af_proc_spec sp = sh_spec(argv);
     af_proc_result r;
     char err[256] = "";
     T_INTEQ(af_proc_run(&sp, &r, err, sizeof err), 0);
-    T_STREQ(af_buf_cstr(&r.out), "0 1 2 \nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+    T_STREQ(af_buf_cstr(&r.out), "0\n1\n2\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
     rfree(&r);
 
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -506,6 +506,30 @@ static void timeout_kills_grandchildren(void)
     T_INTEQ(count_children(), 0);
 }
 
+static void timeout_terms_whole_group(void)
+{
+    /* SIGTERM goes to the group: a grandchild that shuts down cleanly on
+     * SIGTERM gets the chance to, and no SIGKILL is needed. */
+    const char *marker = tpath("grandchild.term");
+    unlink(marker);
+    const char *argv[] = {"sh", "-c",
+                          "(trap 'echo term > \"$0\"; exit 0' TERM; "
+                          "while :; do sleep 0.05; done) & wait",
+                          marker, NULL};
+    af_proc_spec sp = sh_spec(argv);
+    sp.timeout = 0.3;
+    sp.kill_grace = 3;
+    af_proc_result r;
+    char err[256] = "";
+    T_INTEQ(af_proc_run(&sp, &r, err, sizeof err), 0);
+    T_INTEQ(r.timed_out, 1);
+    T_INTEQ(r.signaled, SIGTERM);
+    const char *txt = read_file(marker);
+    T_STREQ(txt, "term\n");
+    rfree(&r);
+    T_INTEQ(count_children(), 0);
+}
+
 typedef struct cancel_ud {
     lines l;
     int polls;
@@ -566,6 +590,25 @@ static void inherit_mode(void)
     T_INTEQ(r.out.len, 0);
 }
 
+static void sigchld_ignored(void)
+{
+    /* A caller that ignores SIGCHLD still gets the real exit status. */
+    struct sigaction ign, old;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGCHLD, &ign, &old);
+    const char *argv[] = {"sh", "-c", "exit 5", NULL};
+    af_proc_spec sp = sh_spec(argv);
+    af_proc_result r;
+    char err[256] = "";
+    T_INTEQ(af_proc_run(&sp, &r, err, sizeof err), 0);
+    T_INTEQ(r.exit_code, 5);
+    struct sigaction now;
+    sigaction(SIGCHLD, NULL, &now);
+    T_CHECK(now.sa_handler == SIG_IGN);
+    sigaction(SIGCHLD, &old, NULL);
+}
+
 static void no_zombies_after_many(void)
 {
     af_proc_result r;
@@ -601,8 +644,10 @@ int main(void)
     T_RUN(timeout_needs_sigkill);
     T_RUN(timeout_graceful);
     T_RUN(timeout_kills_grandchildren);
+    T_RUN(timeout_terms_whole_group);
     T_RUN(cancellation);
     T_RUN(inherit_mode);
+    T_RUN(sigchld_ignored);
     T_RUN(no_zombies_after_many);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
