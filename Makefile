@@ -112,6 +112,7 @@ demo: deps
 	bash demo/run.sh
 
 bench: deps
+	sh tools/setup-deps.sh tools/deps-bench.txt
 	$(MAKE) all
 	bash bench/run.sh
 

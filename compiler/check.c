@@ -254,10 +254,14 @@ static afc_pos path_pos(ckhook *k, const char *path)
 static void hook_report(af_check *base, int is_error, const char *input_path, const char *msg)
 {
     ckhook *k = (ckhook *)base;
+    /* messages may already name the step type, as the reference's do */
+    size_t tl = strlen(k->step_type);
+    const char *sep = !strncmp(msg, k->step_type, tl) && msg[tl] == ' ' ? "" : ": ";
+    const char *prefix = *sep ? k->step_type : "";
     if (is_error)
-        afc_error(k->c->d, path_pos(k, input_path), "%s: %s", k->step_type, msg);
+        afc_error(k->c->d, path_pos(k, input_path), "%s%s%s", prefix, sep, msg);
     else
-        afc_warning(k->c->d, path_pos(k, input_path), "%s: %s", k->step_type, msg);
+        afc_warning(k->c->d, path_pos(k, input_path), "%s%s%s", prefix, sep, msg);
 }
 
 static int hook_is_template(af_check *base, const af_value *v)
@@ -434,9 +438,8 @@ static void check_step_inputs(ck *c, const af_step_desc *desc, const afc_node *i
         const afc_node *v = inputs ? afc_map_get(inputs, in->name) : NULL;
         if (!v) {
             if (in->required) {
-                afc_error(c->d, inputs ? inputs->pos : where, "%s: missing required input '%s'",
-                          desc->name, in->name);
-                if (in->doc) afc_note(c->d, inputs ? inputs->pos : where, "%s: %s", in->name, in->doc);
+                afc_error(c->d, where, "%s: missing required input '%s'", desc->name, in->name);
+                if (in->doc) afc_note(c->d, where, "%s: %s", in->name, in->doc);
             }
             continue;
         }
@@ -475,6 +478,15 @@ static void check_step_inputs(ck *c, const af_step_desc *desc, const afc_node *i
     }
 }
 
+/* The position of key `name` in mapping n (the key itself), or fallback. */
+static afc_pos key_pos(const afc_node *n, const char *name, afc_pos fallback)
+{
+    if (n && n->kind == AFC_MAP)
+        for (size_t i = 0; i < n->n; i++)
+            if (n->keys[i]->kind == AFC_SCALAR && !strcmp(n->keys[i]->text, name)) return n->keys[i]->pos;
+    return fallback;
+}
+
 static void check_step(ck *c, afc_job *j, size_t si)
 {
     afc_step *s = &j->steps[si];
@@ -487,7 +499,7 @@ static void check_step(ck *c, afc_job *j, size_t si)
         afc_note(c->d, s->type_pos, "`afc list-steps` shows the step types afc knows; a "
                                     "bundle's plugins_dir can add more");
     } else {
-        check_step_inputs(c, s->desc, s->inputs, s->type_pos, 0);
+        check_step_inputs(c, s->desc, s->inputs, key_pos(s->node, "inputs", s->type_pos), 0);
     }
     c->in_outputs = 0;
     check_tree(c, s->inputs, STEP_ROOTS);

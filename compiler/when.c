@@ -291,7 +291,7 @@ static wnode *parse_primary(wp *p)
     if ((c >= '0' && c <= '9') || (c == '.' && p->i + 1 < p->n && p->s[p->i + 1] >= '0' && p->s[p->i + 1] <= '9'))
         return parse_number(p);
     if (c == '-' || c == '+' || c == '~') {
-        werr(p, start, "unary '%c' is not allowed in `when` (the reference rejects it too)",
+        werr(p, start, "unary '%s' is not allowed in `when` (the reference rejects it too)",
              c == '-' ? "-" : c == '+' ? "+" : "~");
         return NULL;
     }

@@ -450,7 +450,8 @@ af_status af_run_nested(af_step *s, const char *type, const char *id, const af_v
     else
         st = desc->run(&child);
     if (st == AF_FAILED || child.failed) {
-        af_fail(s, "%s (%s): %s", id, type, child.error.len ? af_buf_cstr(&child.error) : "failed");
+        /* the inner step's own message, as the reference reports it */
+        af_fail(s, "%s", child.error.len ? af_buf_cstr(&child.error) : "the nested step failed");
         st = AF_FAILED;
     }
     af_buf_free(&child.error);
