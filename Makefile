@@ -12,7 +12,7 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
-B       := build
+B       ?= build
 CC      ?= gcc
 # The runtime archive is linked by tcc too: no LTO objects, no TLS, PIC.
 OPT     ?= -O2

@@ -115,57 +115,81 @@ static int write_file_atomic(const char *path, const char *data, size_t len)
     return rename(tmp, path);
 }
 
+static void unit_free(unit *u)
+{
+    af_arena_free(u->a);
+    u->a = NULL;
+}
+
+static int cmd_build_unit(unit *up, opts *o);
+
 static int cmd_build(opts *o)
 {
     unit u = {0};
-    int bad = front(&u, o->file);
-    if (bad || (o->werror && afc_warning_count(u.d))) return finish_diags(&u, o);
-    afc_diags_print(u.d, stderr); /* warnings */
+    int rc = cmd_build_unit(&u, o);
+    unit_free(&u);
+    return rc;
+}
+
+static int cmd_build_unit(unit *up, opts *o)
+{
+    int bad = front(up, o->file);
+    if (bad || (o->werror && afc_warning_count(up->d))) return finish_diags(up, o);
+    afc_diags_print(up->d, stderr); /* warnings */
 
     afc_emit_opts eo = {0};
     eo.source = o->file;
-    eo.fingerprint = u.fingerprint;
+    eo.fingerprint = up->fingerprint;
     eo.mode = "internal_fast";
     af_buf code = {0}, libs = {0};
-    afc_emit_flow(&code, &libs, u.flow, u.cat, &eo);
+    afc_emit_flow(&code, &libs, up->flow, up->cat, &eo);
 
     if (o->emit_dir) {
         if (af_mkdirs(o->emit_dir, 0755) < 0 && errno != EEXIST) {
             fprintf(stderr, "afc: error: cannot create %s: %s\n", o->emit_dir, strerror(errno));
             return 1;
         }
-        char *path = af_sprintf(u.a, "%s/%s.c", o->emit_dir, u.flow->id);
+        char *path = af_sprintf(up->a, "%s/%s.c", o->emit_dir, up->flow->id);
         if (write_file_atomic(path, af_buf_cstr(&code), code.len) < 0) {
             fprintf(stderr, "afc: error: cannot write %s: %s\n", path, strerror(errno));
             return 1;
         }
     }
-    const char *out = o->out ? o->out : af_sprintf(u.a, "./%s", u.flow->id);
+    const char *out = o->out ? o->out : af_sprintf(up->a, "./%s", up->flow->id);
     struct stat st;
-    if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) out = af_sprintf(u.a, "%s/%s", out, u.flow->id);
+    if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) out = af_sprintf(up->a, "%s/%s", out, up->flow->id);
     afc_cc_opts co = {0};
     co.backend = o->cc;
-    co.home = afc_home(u.a);
+    co.home = afc_home(up->a);
     co.libs = af_buf_cstr(&libs);
-    int rc = afc_cc(u.d, af_buf_cstr(&code), code.len, out, &co);
+    int rc = afc_cc(up->d, af_buf_cstr(&code), code.len, out, &co);
     af_buf_free(&code);
     af_buf_free(&libs);
     if (rc < 0) {
-        afc_diags_print(u.d, stderr);
+        afc_diags_print(up->d, stderr);
         return 1;
     }
-    fprintf(stderr, "afc: built %s (flow %s, fingerprint %.12s)\n", out, u.flow->id, u.fingerprint);
+    fprintf(stderr, "afc: built %s (flow %s, fingerprint %.12s)\n", out, up->flow->id, up->fingerprint);
     return 0;
 }
 
 /* ---- explain --------------------------------------------------------------------- */
 
+static int explain_unit(unit *up, opts *o);
+
 static int cmd_explain(opts *o)
 {
     unit u = {0};
-    if (front(&u, o->file) < 0) return finish_diags(&u, o);
-    afc_diags_print(u.d, stderr);
-    const afc_flow *f = u.flow;
+    int rc = explain_unit(&u, o);
+    unit_free(&u);
+    return rc;
+}
+
+static int explain_unit(unit *up, opts *o)
+{
+    if (front(up, o->file) < 0) return finish_diags(up, o);
+    afc_diags_print(up->d, stderr);
+    const afc_flow *f = up->flow;
     af_value *ws = af_map_get(f->meta, "workspace"), *st = af_map_get(f->meta, "state");
     printf("flow %s (%s)\n", f->id, o->file);
     printf("  workspace: %s (cleanup %s)\n", af_map_get(ws, "root")->u.s.ptr,
@@ -389,5 +413,6 @@ int main(int argc, char **argv)
     front(&u, o.file);
     int rc = finish_diags(&u, &o);
     if (rc == 0 && !o.json) fprintf(stderr, "%s: ok\n", o.file);
+    unit_free(&u);
     return rc;
 }

@@ -4,12 +4,13 @@
 #
 # Sections, in order: unit programs (build/tests/test_*), compile
 # diagnostics (tests/diag/*/), flow cases (tests/flows/*/case.sh),
-# integration scripts against real servers (tests/integration/*.sh), and a
-# short fuzzing run of the front end. Every check prints a line
+# integration scripts against real servers (tests/integration/*.sh), the
+# unit programs and afc rebuilt with ASan/UBSan, and a short fuzzing run of
+# the front end. Every check prints a line
 # "ok - NAME", "not ok - NAME" or "ok - NAME # SKIP reason"; only failures,
 # skips and section totals are shown unless V=1.
 #
-#   bash tests/run.sh [SECTION...]     sections: unit diag flows integration fuzz
+#   bash tests/run.sh [SECTION...]     sections: unit diag flows integration sanitizers fuzz
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -108,6 +109,38 @@ run_integration() {
     done
 }
 
+# The unit programs and afc itself (over every diagnostic case) built with
+# AddressSanitizer and UndefinedBehaviorSanitizer: any report fails.
+run_sanitizers() {
+    section sanitizers
+    local san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+    if ! make -s B=build/san OPT=-O1 CFLAGS="$san" LDFLAGS="$san" all unit >"$SCRATCH/san-build.log" 2>&1; then
+        not_ok "sanitizers/build" "$(tail -20 "$SCRATCH/san-build.log")"
+        return 0
+    fi
+    local t out rc d
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+    for t in build/san/tests/test_*; do
+        [ -x "$t" ] || continue
+        out=$(cd "$SCRATCH" && timeout 900 "$ROOT/$t" 2>&1); rc=$?
+        if [ $rc -eq 0 ] && ! grep -q "runtime error\|AddressSanitizer\|LeakSanitizer" <<<"$out"; then
+            ok "sanitizers/$(basename "$t")"
+        else
+            not_ok "sanitizers/$(basename "$t") (status $rc)" "$(grep -A12 "runtime error\|Sanitizer\|^not ok" <<<"$out" | head -40)"
+        fi
+    done
+    for d in tests/diag/*/; do
+        local cmd="validate flow.yaml"
+        [ -f "$d/cmd" ] && cmd=$(cat "$d/cmd")
+        out=$(cd "$d" && AFC_HOME="$ROOT/build/san" NO_COLOR=1 "$ROOT/build/san/bin/afc" $cmd 2>&1 >/dev/null)
+        if grep -q "runtime error\|AddressSanitizer\|LeakSanitizer" <<<"$out"; then
+            not_ok "sanitizers/afc-$(basename "$d")" "$(head -40 <<<"$out")"
+        else
+            ok "sanitizers/afc-$(basename "$d")"
+        fi
+    done
+}
+
 run_fuzz() {
     section fuzz
     if [ -f tests/fuzz/run.sh ]; then
@@ -116,7 +149,7 @@ run_fuzz() {
 }
 
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(unit diag flows integration fuzz)
+[ ${#sections[@]} -eq 0 ] && sections=(unit diag flows integration sanitizers fuzz)
 for s in "${sections[@]}"; do "run_$s"; done
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
