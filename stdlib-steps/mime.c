@@ -568,15 +568,18 @@ static void put_text_part(af_buf *b, const char *subtype, const char *s)
         af__qp_encode(b, s, n);
 }
 
+/* The body tree. A delimiter is CRLF "--boundary": the CRLF belongs to the
+ * delimiter, so it is written before each one and a body keeps its own
+ * final line end. Ends without a line end after a closing delimiter. */
 static void put_body(af_buf *b, const af_mail_msg *m, const char *boundary)
 {
     if (m->text && m->html) {
         af_buf_printf(b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary);
         af_buf_printf(b, "--%s\r\n", boundary);
         put_text_part(b, "plain", m->text);
-        af_buf_printf(b, "--%s\r\n", boundary);
+        af_buf_printf(b, "\r\n--%s\r\n", boundary);
         put_text_part(b, "html", m->html);
-        af_buf_printf(b, "--%s--\r\n", boundary);
+        af_buf_printf(b, "\r\n--%s--", boundary);
     } else if (m->html) {
         put_text_part(b, "html", m->html);
     } else {
@@ -630,30 +633,39 @@ static void put_attachment_headers(af_buf *b, const char *type, const char *name
         af_buf_printf(&q, "filename=\"%s\"", name);
         af__hdr_token(&h, q.data, q.len, 1);
     } else {
-        /* RFC 2231 continuations of at most ~60 encoded chars each */
+        /* RFC 2231 continuations, each short enough for its own line */
         static const char hex[] = "0123456789ABCDEF";
         size_t i = 0;
         int seg = 0;
         while (i < nl) {
             af_buf_reset(&q);
             af_buf_printf(&q, "filename*%d*=%s", seg, seg == 0 ? "UTF-8''" : "");
+            size_t limit = 76 - q.len; /* a space before, the ';' after */
             size_t used = 0;
-            while (i < nl && used < 60) {
+            while (i < nl) {
                 unsigned char c = (unsigned char)name[i];
                 /* keep a UTF-8 sequence inside one segment */
                 size_t seq = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-                for (size_t k = 0; k < seq && i < nl; k++, i++) {
+                if (i + seq > nl)
+                    seq = nl - i;
+                size_t enc = 0;
+                for (size_t k = 0; k < seq; k++) {
+                    unsigned char d = (unsigned char)name[i + k];
+                    enc += isalnum(d) || strchr("!#$&+-.^_`|~", d) ? 1 : 3;
+                }
+                if (used && used + enc > limit)
+                    break;
+                for (size_t k = 0; k < seq; k++, i++) {
                     unsigned char d = (unsigned char)name[i];
                     if (isalnum(d) || strchr("!#$&+-.^_`|~", d)) {
                         af_buf_putc(&q, d);
-                        used++;
                     } else {
                         af_buf_putc(&q, '%');
                         af_buf_putc(&q, hex[d >> 4]);
                         af_buf_putc(&q, hex[d & 15]);
-                        used += 3;
                     }
                 }
+                used += enc;
             }
             af_buf_putc(&q, ';');
             af__hdr_token(&h, q.data, q.len, 1);
@@ -795,6 +807,8 @@ int af_mail_write(af_arena *a, const af_mail_msg *m, FILE *out, af_mail_envelope
     int rc = 0;
     if (m->nattachments == 0) {
         put_body(&b, m, alt);
+        if (m->text && m->html)
+            af_buf_puts(&b, "\r\n");
         rc = flush_buf(out, &b, err, errlen);
     } else {
         af_buf_printf(&b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", mixed);
@@ -809,14 +823,14 @@ int af_mail_write(af_arena *a, const af_mail_msg *m, FILE *out, af_mail_envelope
                 name = sl ? sl + 1 : at->path;
             }
             const char *type = at->content_type ? at->content_type : af__mime_type(name);
-            af_buf_printf(&b, "--%s\r\n", mixed);
+            af_buf_printf(&b, "\r\n--%s\r\n", mixed);
             put_attachment_headers(&b, type, name);
             rc = flush_buf(out, &b, err, errlen);
             if (rc == 0)
                 rc = put_file_b64(out, at->path, err, errlen);
         }
         if (rc == 0) {
-            af_buf_printf(&b, "--%s--\r\n", mixed);
+            af_buf_printf(&b, "\r\n--%s--\r\n", mixed);
             rc = flush_buf(out, &b, err, errlen);
         }
     }
