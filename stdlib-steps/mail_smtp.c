@@ -34,6 +34,7 @@ typedef struct smtp {
     double timeout;        /* seconds */
     int64_t attempts;      /* retry.max_attempts, at least 1 */
     char errbuf[CURL_ERROR_SIZE];
+    char reply[256];       /* the server's last 4xx/5xx reply line, for messages */
 } smtp;
 
 static const af_input smtp_config[] = {
@@ -127,6 +128,25 @@ static size_t read_file(char *buf, size_t size, size_t n, void *ud)
     return got == 0 && ferror((FILE *)ud) ? CURL_READFUNC_ABORT : got;
 }
 
+/* Keeps the server's last error reply (4xx, 5xx): libcurl reports only its
+ * code, and the QUIT that follows a failure would hide it. Only incoming
+ * lines are looked at (outgoing ones carry AUTH credentials). */
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *ud)
+{
+    (void)h;
+    smtp *s = ud;
+    if (type != CURLINFO_HEADER_IN || n < 3 || (data[0] != '4' && data[0] != '5'))
+        return 0;
+    while (n && (data[n - 1] == '\n' || data[n - 1] == '\r'))
+        n--;
+    if (n >= sizeof s->reply)
+        n = sizeof s->reply - 1;
+    for (size_t i = 0; i < n; i++)
+        s->reply[i] = data[i] >= 32 && data[i] < 127 ? data[i] : ' ';
+    s->reply[n] = '\0';
+    return 0;
+}
+
 /* One attempt's failure, in words; the caller adds the attempt count. */
 static void describe(smtp *s, CURLcode rc, char *out, size_t outlen)
 {
@@ -134,48 +154,44 @@ static void describe(smtp *s, CURLcode rc, char *out, size_t outlen)
     if (s->curl)
         curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
     const char *detail = s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc);
-    char reply[48] = "";
-    if (code > 0)
-        snprintf(reply, sizeof reply, " (server replied %ld)", code);
+    char said[300] = "";
+    if (code >= 400 && s->reply[0])
+        snprintf(said, sizeof said, " (server said: %s)", s->reply);
+    long long port = (long long)s->port;
     switch (rc) {
     case CURLE_LOGIN_DENIED:
         snprintf(out, outlen, "SMTP login failed for user '%s' at %s:%lld%s",
-                 s->username ? s->username : "", s->host, (long long)s->port, reply);
+                 s->username ? s->username : "", s->host, port, said);
         break;
     case CURLE_USE_SSL_FAILED:
         snprintf(out, outlen, "SMTP STARTTLS failed: %s:%lld does not offer STARTTLS", s->host,
-                 (long long)s->port);
+                 port);
         break;
     case CURLE_PEER_FAILED_VERIFICATION:
         snprintf(out, outlen,
                  "TLS certificate of %s:%lld is not trusted: %s (set options.ca_file, or "
                  "options.verify_ssl: false)",
-                 s->host, (long long)s->port, detail);
+                 s->host, port, detail);
         break;
     case CURLE_SSL_CONNECT_ERROR:
-        snprintf(out, outlen, "TLS handshake with %s:%lld failed: %s", s->host,
-                 (long long)s->port, detail);
+        snprintf(out, outlen, "TLS handshake with %s:%lld failed: %s", s->host, port, detail);
         break;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
-        snprintf(out, outlen, "cannot connect to %s:%lld: %s", s->host, (long long)s->port,
-                 detail);
+        snprintf(out, outlen, "cannot connect to %s:%lld: %s", s->host, port, detail);
         break;
     case CURLE_OPERATION_TIMEDOUT:
-        snprintf(out, outlen, "no answer from %s:%lld within %gs", s->host, (long long)s->port,
-                 s->timeout);
-        break;
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_WEIRD_SERVER_REPLY:
-    case CURLE_PARTIAL_FILE:
-        snprintf(out, outlen, "SMTP session with %s:%lld failed: %s%s", s->host,
-                 (long long)s->port, detail, reply);
+        snprintf(out, outlen, "no answer from %s:%lld within %gs", s->host, port, s->timeout);
         break;
     default:
-        snprintf(out, outlen, "SMTP error with %s:%lld: %s%s", s->host, (long long)s->port, detail,
-                 reply);
+        if (said[0])
+            snprintf(out, outlen, "SMTP server %s:%lld refused: %s%s", s->host, port, detail,
+                     said);
+        else if (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
+                 rc == CURLE_PARTIAL_FILE)
+            snprintf(out, outlen, "connection to %s:%lld lost: %s", s->host, port, detail);
+        else
+            snprintf(out, outlen, "SMTP error with %s:%lld: %s", s->host, port, detail);
         break;
     }
     cfg_redact(out, s->password);
@@ -189,9 +205,13 @@ static CURLcode perform(smtp *s, FILE *msg, curl_off_t size, struct curl_slist *
     CURL *h = s->curl;
     curl_easy_reset(h); /* keeps the live session, drops last message's options */
     s->errbuf[0] = '\0';
+    s->reply[0] = '\0';
     long secs = (long)s->timeout + (s->timeout > (double)(long)s->timeout);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(h, CURLOPT_DEBUGDATA, s);
+    curl_easy_setopt(h, CURLOPT_VERBOSE, 1L); /* feeds on_debug; prints nothing */
     curl_easy_setopt(h, CURLOPT_URL, s->url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(h, CURLOPT_USE_SSL, (long)(s->starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
