@@ -320,14 +320,15 @@ static int rest_request(af_conn *c, af_arena *a, const af_rest_request *rq, af_r
                         char *err, size_t errlen)
 {
     rest *r = af_conn_impl(c);
-    const char *method = rq->method && *rq->method ? rq->method : "GET";
     const char *url = rq->url ? rq->url : "";
     memset(rs, 0, sizeof *rs);
-    for (const char *p = method; *p; p++) {
+    char *method = af_strdup(a, rq->method && *rq->method ? rq->method : "GET");
+    for (char *p = method; *p; p++) {
         if (!isalpha((unsigned char)*p) && *p != '-' && *p != '_') {
-            snprintf(err, errlen, "bad HTTP method '%s'", method);
+            snprintf(err, errlen, "bad HTTP method '%s'", rq->method);
             return -1;
         }
+        *p = (char)toupper((unsigned char)*p);
     }
     if (!strstr(url, "://")) {
         if (!*r->base_url) {
@@ -531,7 +532,6 @@ static int rest_request(af_conn *c, af_arena *a, const af_rest_request *rq, af_r
             break;
         if (x.sink_failed) {
             snprintf(last, sizeof last, "the response body could not be stored");
-            attempt++;
             break; /* a local failure: trying again would not help */
         }
         describe(r, cc, timeout, last, sizeof last);
