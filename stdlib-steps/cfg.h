@@ -28,13 +28,11 @@ static inline const af_value *cfg_get(const af_value *m, const char *path)
     while (m && m->type == AF_MAP) {
         const char *dot = strchr(path, '.');
         size_t n = dot ? (size_t)(dot - path) : strlen(path);
-        if (n >= sizeof key)
-            return NULL;
+        if (n >= sizeof key) return NULL;
         memcpy(key, path, n);
         key[n] = '\0';
         m = af_map_get(m, key);
-        if (!dot)
-            return m && m->type != AF_NULL ? m : NULL;
+        if (!dot) return m && m->type != AF_NULL ? m : NULL;
         path = dot + 1;
     }
     return NULL;
@@ -46,8 +44,7 @@ static inline int cfg_str(af_arena *a, const af_value *m, const char *what, cons
 {
     const af_value *v = cfg_get(m, key);
     *out = def;
-    if (!v)
-        return 0;
+    if (!v) return 0;
     if (v->type == AF_STR) {
         *out = v->u.s.ptr;
         return 0;
@@ -68,8 +65,7 @@ static inline int cfg_double(const af_value *m, const char *what, const char *ke
 {
     const af_value *v = cfg_get(m, key);
     *out = def;
-    if (!v)
-        return 0;
+    if (!v) return 0;
     if (v->type == AF_INT || v->type == AF_BOOL) {
         *out = v->type == AF_INT ? (double)v->u.i : v->u.b;
         return 0;
@@ -98,8 +94,7 @@ static inline int cfg_int(const af_value *m, const char *what, const char *key, 
 {
     const af_value *v = cfg_get(m, key);
     *out = def;
-    if (!v)
-        return 0;
+    if (!v) return 0;
     if (v->type == AF_INT || v->type == AF_BOOL) {
         *out = v->type == AF_INT ? v->u.i : v->u.b;
         return 0;
@@ -131,19 +126,16 @@ static inline int cfg_bool(const af_value *m, const char *what, const char *key,
     static const char *const no[] = {"false", "no", "off", "0", "", NULL};
     const af_value *v = cfg_get(m, key);
     *out = def;
-    if (!v)
-        return 0;
+    if (!v) return 0;
     if (v->type == AF_BOOL || v->type == AF_INT || v->type == AF_DOUBLE) {
         *out = af_truthy(v);
         return 0;
     }
     if (v->type == AF_STR) {
         for (int i = 0; yes[i]; i++)
-            if (strcasecmp(v->u.s.ptr, yes[i]) == 0)
-                return (*out = 1), 0;
+            if (strcasecmp(v->u.s.ptr, yes[i]) == 0) return (*out = 1), 0;
         for (int i = 0; no[i]; i++)
-            if (strcasecmp(v->u.s.ptr, no[i]) == 0)
-                return (*out = 0), 0;
+            if (strcasecmp(v->u.s.ptr, no[i]) == 0) return (*out = 0), 0;
     }
     snprintf(err, errlen, "%s.%s: expected true or false", what, key);
     return -1;
@@ -154,8 +146,7 @@ static inline int cfg_bool(const af_value *m, const char *what, const char *key,
 static inline void cfg_redact(char *msg, const char *secret)
 {
     size_t n = secret ? strlen(secret) : 0;
-    if (n < 4)
-        return;
+    if (n < 4) return;
     char *p;
     while ((p = strstr(msg, secret)) != NULL) {
         memcpy(p, "***", 3);

@@ -61,11 +61,11 @@ static const af_output http_outputs[] = {
 
 /* Where the body goes: the save_to temp file and/or memory (up to max). */
 typedef struct sink {
-    int fd;          /* -1: no file */
-    int err;         /* errno of a failed write */
+    int fd;  /* -1: no file */
+    int err; /* errno of a failed write */
     af_buf mem;
     size_t max;
-    int over;        /* more than max arrived */
+    int over; /* more than max arrived */
 } sink;
 
 static int sink_put(void *ud, const char *p, size_t n)
@@ -76,8 +76,7 @@ static int sink_put(void *ud, const char *p, size_t n)
         while (off < n) {
             ssize_t w = write(k->fd, p + off, n - off);
             if (w < 0) {
-                if (errno == EINTR)
-                    continue;
+                if (errno == EINTR) continue;
                 k->err = errno;
                 return -1;
             }
@@ -96,8 +95,7 @@ static int sink_put(void *ud, const char *p, size_t n)
 static void sink_reset(void *ud)
 {
     sink *k = ud;
-    if (k->fd >= 0 && (ftruncate(k->fd, 0) < 0 || lseek(k->fd, 0, SEEK_SET) < 0))
-        k->err = errno;
+    if (k->fd >= 0 && (ftruncate(k->fd, 0) < 0 || lseek(k->fd, 0, SEEK_SET) < 0)) k->err = errno;
     af_buf_reset(&k->mem);
     k->over = 0;
 }
@@ -105,10 +103,8 @@ static void sink_reset(void *ud)
 /* 1 when status matches one entry: an int, "404", or a class "2xx". */
 static int status_matches(const af_value *e, long status)
 {
-    if (e->type == AF_INT)
-        return e->u.i == status;
-    if (e->type != AF_STR)
-        return 0;
+    if (e->type == AF_INT) return e->u.i == status;
+    if (e->type != AF_STR) return 0;
     const char *s = e->u.s.ptr;
     if (strlen(s) == 3 && s[0] >= '1' && s[0] <= '5' && (s[1] == 'x' || s[1] == 'X') &&
         (s[2] == 'x' || s[2] == 'X'))
@@ -120,13 +116,10 @@ static int status_matches(const af_value *e, long status)
 
 static int status_ok(const af_value *exp, long status)
 {
-    if (!exp || exp->type == AF_NULL)
-        return status >= 200 && status < 300;
-    if (exp->type != AF_LIST)
-        return status_matches(exp, status);
+    if (!exp || exp->type == AF_NULL) return status >= 200 && status < 300;
+    if (exp->type != AF_LIST) return status_matches(exp, status);
     for (size_t i = 0; i < exp->u.list.n; i++)
-        if (status_matches(exp->u.list.items[i], status))
-            return 1;
+        if (status_matches(exp->u.list.items[i], status)) return 1;
     return 0;
 }
 
@@ -135,14 +128,12 @@ static int valid_expected(const af_value *exp)
     size_t n = exp->type == AF_LIST ? exp->u.list.n : 1;
     for (size_t i = 0; i < n; i++) {
         const af_value *e = exp->type == AF_LIST ? exp->u.list.items[i] : exp;
-        if (e->type == AF_INT && e->u.i >= 100 && e->u.i <= 599)
-            continue;
+        if (e->type == AF_INT && e->u.i >= 100 && e->u.i <= 599) continue;
         if (e->type == AF_STR) {
             const char *s = e->u.s.ptr;
             char *end;
             long v = strtol(s, &end, 10);
-            if (end != s && !*end && v >= 100 && v <= 599)
-                continue;
+            if (end != s && !*end && v >= 100 && v <= 599) continue;
             if (strlen(s) == 3 && s[0] >= '1' && s[0] <= '5' && strchr("xX", s[1]) &&
                 strchr("xX", s[2]))
                 continue;
@@ -157,13 +148,14 @@ static int utf8_text(const char *s, size_t n)
     size_t i = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                                  : (c & 0xF8) == 0xF0 ? 4 : 0;
-        if (!len || i + len > n || (c < 0x20 && c != '\n' && c != '\r' && c != '\t'))
-            return 0;
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
+        if (!len || i + len > n || (c < 0x20 && c != '\n' && c != '\r' && c != '\t')) return 0;
         for (size_t k = 1; k < len; k++)
-            if (((unsigned char)s[i + k] & 0xC0) != 0x80)
-                return 0;
+            if (((unsigned char)s[i + k] & 0xC0) != 0x80) return 0;
         i += len;
     }
     return 1;
@@ -191,12 +183,9 @@ static int opt_str(af_step *s, const char *name, const char **out)
 {
     const af_value *v = af_in(s, name);
     *out = NULL;
-    if (!v || v->type == AF_NULL)
-        return 0;
-    if (af_in_str(s, name, NULL, out) < 0)
-        return -1;
-    if (*out && !**out)
-        *out = NULL;
+    if (!v || v->type == AF_NULL) return 0;
+    if (af_in_str(s, name, NULL, out) < 0) return -1;
+    if (*out && !**out) *out = NULL;
     return 0;
 }
 
@@ -222,23 +211,18 @@ static af_status http_run(af_step *s)
         af_in_int(s, "max_body_bytes", 1048576, &max_body) < 0)
         return AF_FAILED;
     double timeout = 0;
-    if (timeout_s && af_in_double(s, "timeout", 0, &timeout) < 0)
-        return AF_FAILED;
+    if (timeout_s && af_in_double(s, "timeout", 0, &timeout) < 0) return AF_FAILED;
 
     char *m = af_strdup(a, method && *method ? method : "GET");
     for (char *p = m; *p; p++)
-        if (*p >= 'a' && *p <= 'z')
-            *p = (char)(*p - 'a' + 'A');
-    if (path && url)
-        return af_fail(s, "give either path or url, not both");
-    if (!path && !url)
-        return af_fail(s, "path or url is required");
+        if (*p >= 'a' && *p <= 'z') *p = (char)(*p - 'a' + 'A');
+    if (path && url) return af_fail(s, "give either path or url, not both");
+    if (!path && !url) return af_fail(s, "path or url is required");
     if (path && !res)
         return af_fail(s, "path needs a resource with a base_url; use url for an absolute URL");
     if (!res && !strstr(url, "://"))
         return af_fail(s, "url '%s' is not absolute and no resource is given", url);
-    if (max_body < 0)
-        return af_fail(s, "max_body_bytes must not be negative");
+    if (max_body < 0) return af_fail(s, "max_body_bytes must not be negative");
     const af_value *exp = af_in(s, "expected_status");
     if (exp && exp->type != AF_NULL && !valid_expected(exp))
         return af_fail(s, "expected_status: use status codes (200) or classes (\"2xx\")");
@@ -253,10 +237,8 @@ static af_status http_run(af_step *s)
 
     const af_value *json = af_in(s, "json");
     const af_value *body = af_in(s, "body");
-    if (body && body->type == AF_NULL)
-        body = NULL;
-    if (json && body)
-        return af_fail(s, "give either json or body, not both");
+    if (body && body->type == AF_NULL) body = NULL;
+    if (json && body) return af_fail(s, "give either json or body, not both");
     if (file && (json || (body && body->type == AF_STR)))
         return af_fail(s, "file cannot be sent together with json or a raw body");
     if (file && !multipart && body)
@@ -274,10 +256,8 @@ static af_status http_run(af_step *s)
     }
     if (file) {
         const char *abs;
-        if (af_path(s, "file", file, &abs) < 0)
-            return AF_FAILED;
-        if (access(abs, R_OK) < 0)
-            return af_fail(s, "file '%s': %s", file, strerror(errno));
+        if (af_path(s, "file", file, &abs) < 0) return AF_FAILED;
+        if (access(abs, R_OK) < 0) return af_fail(s, "file '%s': %s", file, strerror(errno));
         if (multipart) {
             rq.upload_file = abs;
             rq.upload_field = field;
@@ -294,8 +274,7 @@ static af_status http_run(af_step *s)
     } else {
         c = af_connector_adhoc(s, &af_driver_rest_curl, af_map(a), af_map(a));
     }
-    if (!c)
-        return AF_FAILED;
+    if (!c) return AF_FAILED;
     const af_driver *d = af_conn_driver(c);
     const af_rest_ops *ops = d ? (const af_rest_ops *)d->ops : NULL;
     if (!ops || !ops->request)
@@ -307,8 +286,7 @@ static af_status http_run(af_step *s)
     const char *save_abs = NULL;
     char err[1024];
     if (save_to) {
-        if (af_path(s, "save_to", save_to, &save_abs) < 0)
-            return AF_FAILED;
+        if (af_path(s, "save_to", save_to, &save_abs) < 0) return AF_FAILED;
         char *dir = af_strdup(a, save_abs);
         char *sl = strrchr(dir, '/');
         if (sl && sl != dir) {
@@ -340,8 +318,8 @@ static af_status http_run(af_step *s)
         int texty = k.mem.len && utf8_text(k.mem.data, k.mem.len) &&
                     (!ct || ct->type != AF_STR || !strstr(ct->u.s.ptr, "octet-stream"));
         af_fail(s, "HTTP %ld from %s %s (expected %s)%s%s", rs.status, m, rs.url,
-                exp && exp->type != AF_NULL ? af_json_str(a, exp, AF_JSON_COMPACT) : "2xx", texty ? ": " : "",
-                texty ? snippet(a, &k.mem) : "");
+                exp && exp->type != AF_NULL ? af_json_str(a, exp, AF_JSON_COMPACT) : "2xx",
+                texty ? ": " : "", texty ? snippet(a, &k.mem) : "");
         goto out;
     }
     if (save_to) {
@@ -386,8 +364,7 @@ static af_status http_run(af_step *s)
     af_out_set(s, "saved_to", save_abs ? af_str(a, save_abs) : af_null());
     st = AF_SUCCESS;
 out:
-    if (save_to && at.fd >= 0)
-        af_atomic_abort(&at);
+    if (save_to && at.fd >= 0) af_atomic_abort(&at);
     af_buf_free(&k.mem);
     return st;
 }

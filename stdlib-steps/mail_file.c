@@ -39,8 +39,7 @@ static int file_open(af_conn *c, char *err, size_t errlen)
         snprintf(err, errlen, "mail.file requires config.dir");
         return -1;
     }
-    if (!*f->from)
-        f->from = "aetherflow@localhost";
+    if (!*f->from) f->from = "aetherflow@localhost";
     if (af_mkdirs(f->dir, 0755) < 0) {
         snprintf(err, errlen, "cannot create config.dir '%s': %s", f->dir, strerror(errno));
         return -1;
@@ -59,8 +58,7 @@ static int file_send(af_conn *c, const af_mail_msg *m0, char *msgid, size_t msgi
 {
     mailfile *f = af_conn_impl(c);
     af_mail_msg m = *m0;
-    if (!m.from || !*m.from)
-        m.from = f->from;
+    if (!m.from || !*m.from) m.from = f->from;
 
     unsigned char r[4] = {0};
     if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
@@ -73,23 +71,21 @@ static int file_send(af_conn *c, const af_mail_msg *m0, char *msgid, size_t msgi
     gmtime_r(&ts.tv_sec, &tm);
     char path[4096];
     int pn = snprintf(path, sizeof path, "%s/%04d%02d%02dT%02d%02d%02d.%03ldZ-%02x%02x%02x%02x.eml",
-                      f->dir, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, r[0], r[1], r[2], r[3]);
+                      f->dir, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                      tm.tm_sec, ts.tv_nsec / 1000000, r[0], r[1], r[2], r[3]);
     if (pn < 0 || (size_t)pn >= sizeof path) {
         snprintf(err, errlen, "config.dir is too long");
         return -1;
     }
 
     af_atomic at;
-    if (af_atomic_open(&at, path, 0644, err, errlen) < 0)
-        return -1;
+    if (af_atomic_open(&at, path, 0644, err, errlen) < 0) return -1;
     /* the FILE gets its own descriptor: af_atomic_commit still owns at.fd */
     int fd = dup(at.fd);
     FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!out) {
         snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
         af_atomic_abort(&at);
         return -1;
     }
@@ -103,11 +99,12 @@ static int file_send(af_conn *c, const af_mail_msg *m0, char *msgid, size_t msgi
     else
         af_atomic_abort(&at);
     if (rc == 0) {
-        af_kv fl[] = {AF_KS("path", path), AF_KS("message_id", env.message_id),
-                      AF_KI("recipients", (int64_t)env.nrcpt), {0}};
+        af_kv fl[] = {AF_KS("path", path),
+                      AF_KS("message_id", env.message_id),
+                      AF_KI("recipients", (int64_t)env.nrcpt),
+                      {0}};
         af_conn_log(c, AF_INFO, "mail_written", fl);
-        if (msgid)
-            snprintf(msgid, msgidlen, "%s", env.message_id);
+        if (msgid) snprintf(msgid, msgidlen, "%s", env.message_id);
     }
     af_arena_free(a);
     return rc;

@@ -47,8 +47,7 @@ static int opt_str(af_step *s, const char *name, const char **out)
 {
     const af_value *v = af_in(s, name);
     *out = NULL;
-    if (!v || v->type == AF_NULL)
-        return 0;
+    if (!v || v->type == AF_NULL) return 0;
     return af_in_str(s, name, NULL, out);
 }
 
@@ -63,8 +62,7 @@ static int attachment(af_step *s, const af_value *v, af_mail_attachment *at)
         const af_value *p = af_map_get(v, "path");
         const af_value *fn = af_map_get(v, "filename");
         const af_value *ct = af_map_get(v, "content_type");
-        if (!fn)
-            fn = af_map_get(v, "name");
+        if (!fn) fn = af_map_get(v, "name");
         if (!p || p->type != AF_STR) {
             af_fail(s, "attachments: an entry given as a mapping needs a `path` string");
             return -1;
@@ -102,8 +100,7 @@ static af_status mail_send_run(af_step *s)
         af_in_strlist(s, "cc", &cc, &ncc) < 0 || af_in_strlist(s, "bcc", &bcc, &nbcc) < 0 ||
         opt_str(s, "from_addr", &from) < 0)
         return AF_FAILED;
-    if (nto == 0)
-        return af_fail(s, "to: at least one recipient is required");
+    if (nto == 0) return af_fail(s, "to: at least one recipient is required");
 
     /* attachments: a path, a mapping, or a list of those */
     const af_value *av = af_in(s, "attachments");
@@ -114,20 +111,17 @@ static af_status mail_send_run(af_step *s)
         atts = af_alloc(a, (n ? n : 1) * sizeof *atts);
         for (size_t i = 0; i < n; i++) {
             const af_value *e = av->type == AF_LIST ? av->u.list.items[i] : av;
-            if (attachment(s, e, &atts[natts]) < 0)
-                return AF_FAILED;
+            if (attachment(s, e, &atts[natts]) < 0) return AF_FAILED;
             natts++;
         }
     }
 
     af_conn *c = af_connector(s, res, "mail");
-    if (!c)
-        return AF_FAILED;
+    if (!c) return AF_FAILED;
     const af_driver *d = af_conn_driver(c);
     const af_mail_ops *ops = d ? (const af_mail_ops *)d->ops : NULL;
     if (!ops || !ops->send)
-        return af_fail(s, "resource '%s': driver '%s' does not send mail", res,
-                       d ? d->name : "?");
+        return af_fail(s, "resource '%s': driver '%s' does not send mail", res, d ? d->name : "?");
 
     af_mail_msg m = {0};
     m.from = from && *from ? from : NULL;

@@ -22,27 +22,29 @@
 #include <unistd.h>
 
 typedef struct smtp {
-    CURL *curl;            /* NULL between a failure and the next attempt */
-    const char *url;       /* smtp://host:port or smtps://host:port */
-    const char *host;      /* for messages */
+    CURL *curl;       /* NULL between a failure and the next attempt */
+    const char *url;  /* smtp://host:port or smtps://host:port */
+    const char *host; /* for messages */
     int64_t port;
-    const char *username;  /* NULL: no AUTH */
+    const char *username; /* NULL: no AUTH */
     const char *password;
     int starttls, ssl, verify;
     const char *ca_file;
-    const char *from;      /* default sender, or NULL */
-    double timeout;        /* seconds */
-    int64_t attempts;      /* retry.max_attempts, at least 1 */
+    const char *from; /* default sender, or NULL */
+    double timeout;   /* seconds */
+    int64_t attempts; /* retry.max_attempts, at least 1 */
     char errbuf[CURL_ERROR_SIZE];
-    char reply[256];       /* the server's last 4xx/5xx reply line, for messages */
+    char reply[256]; /* the server's last 4xx/5xx reply line, for messages */
 } smtp;
 
 static const af_input smtp_config[] = {
     {"host", AF_TY_STR, 1, NULL, NULL, "SMTP server name or address"},
     {"port", AF_TY_INT | AF_TY_STR, 0, "587", NULL, "SMTP port"},
-    {"username", AF_TY_STR | AF_TY_INT, 0, NULL, NULL, "login name (AUTH when password is set too)"},
+    {"username", AF_TY_STR | AF_TY_INT, 0, NULL, NULL,
+     "login name (AUTH when password is set too)"},
     {"password", AF_TY_STR | AF_TY_INT, 0, NULL, NULL, "login password"},
-    {"starttls", AF_TY_BOOL | AF_TY_STR, 0, NULL, NULL, "upgrade with STARTTLS (default: port 587)"},
+    {"starttls", AF_TY_BOOL | AF_TY_STR, 0, NULL, NULL,
+     "upgrade with STARTTLS (default: port 587)"},
     {"ssl", AF_TY_BOOL | AF_TY_STR, 0, NULL, NULL, "implicit TLS, smtps (default: port 465)"},
     {"from_addr", AF_TY_STR, 0, NULL, NULL, "default sender (default: username)"},
     {NULL, 0, 0, NULL, NULL, NULL},
@@ -88,18 +90,13 @@ static int smtp_open(af_conn *c, char *err, size_t errlen)
         snprintf(err, errlen, "config.ssl and config.starttls exclude each other");
         return -1;
     }
-    if (s->ssl)
-        s->starttls = 0;
+    if (s->ssl) s->starttls = 0;
     if (!(s->timeout > 0) || s->timeout > 86400)
         s->timeout = 30; /* the reference treats 0 and empty as the default */
-    if (s->attempts < 1)
-        s->attempts = 1;
-    if (s->username && !*s->username)
-        s->username = NULL;
-    if (s->password && !*s->password)
-        s->password = NULL;
-    if (!s->from || !*s->from)
-        s->from = s->username;
+    if (s->attempts < 1) s->attempts = 1;
+    if (s->username && !*s->username) s->username = NULL;
+    if (s->password && !*s->password) s->password = NULL;
+    if (!s->from || !*s->from) s->from = s->username;
     s->url = af_sprintf(a, "%s://%s%s%s:%lld", s->ssl ? "smtps" : "smtp",
                         strchr(s->host, ':') ? "[" : "", s->host, strchr(s->host, ':') ? "]" : "",
                         (long long)s->port);
@@ -118,8 +115,7 @@ static void smtp_close(af_conn *c)
         curl_easy_cleanup(s->curl); /* says QUIT on a live session */
         s->curl = NULL;
     }
-    if (s)
-        curl_global_cleanup();
+    if (s) curl_global_cleanup();
 }
 
 static size_t read_file(char *buf, size_t size, size_t n, void *ud)
@@ -135,12 +131,10 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *ud)
 {
     (void)h;
     smtp *s = ud;
-    if (type != CURLINFO_HEADER_IN || n < 3 || (data[0] != '4' && data[0] != '5'))
-        return 0;
+    if (type != CURLINFO_HEADER_IN || n < 3 || (data[0] != '4' && data[0] != '5')) return 0;
     while (n && (data[n - 1] == '\n' || data[n - 1] == '\r'))
         n--;
-    if (n >= sizeof s->reply)
-        n = sizeof s->reply - 1;
+    if (n >= sizeof s->reply) n = sizeof s->reply - 1;
     for (size_t i = 0; i < n; i++)
         s->reply[i] = data[i] >= 32 && data[i] < 127 ? data[i] : ' ';
     s->reply[n] = '\0';
@@ -151,12 +145,10 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *ud)
 static void describe(smtp *s, CURLcode rc, char *out, size_t outlen)
 {
     long code = 0;
-    if (s->curl)
-        curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+    if (s->curl) curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
     const char *detail = s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc);
     char said[300] = "";
-    if (code >= 400 && s->reply[0])
-        snprintf(said, sizeof said, " (server said: %s)", s->reply);
+    if (code >= 400 && s->reply[0]) snprintf(said, sizeof said, " (server said: %s)", s->reply);
     long long port = (long long)s->port;
     switch (rc) {
     case CURLE_LOGIN_DENIED:
@@ -185,8 +177,7 @@ static void describe(smtp *s, CURLcode rc, char *out, size_t outlen)
         break;
     default:
         if (said[0])
-            snprintf(out, outlen, "SMTP server %s:%lld refused: %s%s", s->host, port, detail,
-                     said);
+            snprintf(out, outlen, "SMTP server %s:%lld refused: %s%s", s->host, port, detail, said);
         else if (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
                  rc == CURLE_PARTIAL_FILE)
             snprintf(out, outlen, "connection to %s:%lld lost: %s", s->host, port, detail);
@@ -200,8 +191,7 @@ static void describe(smtp *s, CURLcode rc, char *out, size_t outlen)
 static CURLcode perform(smtp *s, FILE *msg, curl_off_t size, struct curl_slist *rcpt,
                         const char *from, int fresh)
 {
-    if (!s->curl && !(s->curl = curl_easy_init()))
-        return CURLE_OUT_OF_MEMORY;
+    if (!s->curl && !(s->curl = curl_easy_init())) return CURLE_OUT_OF_MEMORY;
     CURL *h = s->curl;
     curl_easy_reset(h); /* keeps the live session, drops last message's options */
     s->errbuf[0] = '\0';
@@ -217,8 +207,7 @@ static CURLcode perform(smtp *s, FILE *msg, curl_off_t size, struct curl_slist *
     curl_easy_setopt(h, CURLOPT_USE_SSL, (long)(s->starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, (long)s->verify);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, s->verify ? 2L : 0L);
-    if (s->ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, s->ca_file);
+    if (s->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, s->ca_file);
     if (s->username && s->password) {
         curl_easy_setopt(h, CURLOPT_USERNAME, s->username);
         curl_easy_setopt(h, CURLOPT_PASSWORD, s->password);
@@ -243,8 +232,7 @@ static int smtp_send(af_conn *c, const af_mail_msg *m0, char *msgid, size_t msgi
 {
     smtp *s = af_conn_impl(c);
     af_mail_msg m = *m0;
-    if (!m.from || !*m.from)
-        m.from = s->from;
+    if (!m.from || !*m.from) m.from = s->from;
     if (!m.from || !*m.from) {
         snprintf(err, errlen,
                  "no sender: set inputs.from_addr, or config.from_addr or config.username of "
@@ -261,8 +249,7 @@ static int smtp_send(af_conn *c, const af_mail_msg *m0, char *msgid, size_t msgi
     af_mail_envelope env;
     struct curl_slist *rcpt = NULL;
     int rc = -1;
-    if (af_mail_write(a, &m, tmp, &env, err, errlen) < 0)
-        goto done;
+    if (af_mail_write(a, &m, tmp, &env, err, errlen) < 0) goto done;
     curl_off_t size = (curl_off_t)ftello(tmp);
     for (size_t i = 0; i < env.nrcpt; i++) {
         struct curl_slist *n = curl_slist_append(rcpt, af_sprintf(a, "<%s>", env.rcpt[i]));
@@ -293,14 +280,15 @@ static int smtp_send(af_conn *c, const af_mail_msg *m0, char *msgid, size_t msgi
         }
     }
     if (rc == 0) {
-        af_kv f[] = {AF_KS("message_id", env.message_id), AF_KI("recipients", (int64_t)env.nrcpt),
-                     AF_KI("bytes", (int64_t)size), AF_KI("attempts", attempt), {0}};
+        af_kv f[] = {AF_KS("message_id", env.message_id),
+                     AF_KI("recipients", (int64_t)env.nrcpt),
+                     AF_KI("bytes", (int64_t)size),
+                     AF_KI("attempts", attempt),
+                     {0}};
         af_conn_log(c, AF_INFO, "mail_sent", f);
-        if (msgid)
-            snprintf(msgid, msgidlen, "%s", env.message_id);
+        if (msgid) snprintf(msgid, msgidlen, "%s", env.message_id);
     } else {
-        if (attempt > s->attempts)
-            attempt = s->attempts;
+        if (attempt > s->attempts) attempt = s->attempts;
         snprintf(err, errlen, "SMTP send failed after %lld attempt(s): %s", (long long)attempt,
                  last);
     }

@@ -95,11 +95,9 @@ void af__qp_encode(af_buf *b, const char *s, size_t len)
             col += t;
         }
         af_buf_put(b, "\r\n", 2);
-        if (end < len && s[end] == '\r' && end + 1 < len && s[end + 1] == '\n')
-            end++;
+        if (end < len && s[end] == '\r' && end + 1 < len && s[end + 1] == '\n') end++;
         i = end + 1;
-        if (end >= len)
-            break;
+        if (end >= len) break;
     }
 }
 
@@ -108,8 +106,7 @@ int af__is_7bit(const char *s, size_t len)
     size_t line = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c == 0 || c > 127)
-            return 0;
+        if (c == 0 || c > 127) return 0;
         if (c == '\n' || c == '\r') {
             line = 0;
         } else if (++line > 998) {
@@ -129,8 +126,7 @@ static void put_crlf_text(af_buf *b, const char *s, size_t len)
             end++;
         af_buf_put(b, s + i, end - i);
         af_buf_put(b, "\r\n", 2);
-        if (end < len && s[end] == '\r' && end + 1 < len && s[end + 1] == '\n')
-            end++;
+        if (end < len && s[end] == '\r' && end + 1 < len && s[end + 1] == '\n') end++;
         i = end + 1;
     }
 }
@@ -159,8 +155,7 @@ void af__hdr_token(af__hdr *h, const char *tok, size_t n, int space)
     }
     af_buf_put(h->b, tok, n);
     h->col += n;
-    if (n)
-        h->fresh = 0;
+    if (n) h->fresh = 0;
 }
 
 void af__hdr_words(af__hdr *h, const char *s, size_t n, int space)
@@ -168,8 +163,7 @@ void af__hdr_words(af__hdr *h, const char *s, size_t n, int space)
     size_t i = 0;
     do {
         size_t avail = h->col + (space ? 1 : 0) < 76 ? 76 - h->col - (space ? 1 : 0) : 0;
-        if (avail > WORD_MAX)
-            avail = WORD_MAX;
+        if (avail > WORD_MAX) avail = WORD_MAX;
         if (avail < 20 && !h->fresh) {
             af_buf_put(h->b, "\r\n ", 3);
             h->col = 1;
@@ -177,12 +171,10 @@ void af__hdr_words(af__hdr *h, const char *s, size_t n, int space)
             space = 0;
             avail = WORD_MAX;
         }
-        if (avail < 20)
-            avail = 20;
+        if (avail < 20) avail = 20;
         /* "=?UTF-8?B?" + "?=" is 12 chars; 4 base64 chars carry 3 bytes */
         size_t take = (avail - 12) / 4 * 3;
-        if (take > n - i)
-            take = n - i;
+        if (take > n - i) take = n - i;
         /* never cut inside a UTF-8 sequence: back off over continuation bytes */
         size_t cut = i + take;
         if (cut < n) {
@@ -210,13 +202,10 @@ static int plain_text(const char *s, size_t n)
     size_t word = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c < 32 || c > 126)
-            return 0;
-        if (c == '=' && i + 1 < n && s[i + 1] == '?')
-            return 0;
+        if (c < 32 || c > 126) return 0;
+        if (c == '=' && i + 1 < n && s[i + 1] == '?') return 0;
         word = c == ' ' ? 0 : word + 1;
-        if (word > 900)
-            return 0;
+        if (word > 900) return 0;
     }
     return 1;
 }
@@ -236,8 +225,7 @@ void af__hdr_text(af__hdr *h, const char *s, size_t n, int space)
             j++;
         af__hdr_token(h, s + i, j - i, first ? space : 1);
         first = 0;
-        if (j >= n)
-            break;
+        if (j >= n) break;
         i = j + 1;
     }
 }
@@ -298,26 +286,23 @@ static int parse_one(af_arena *a, const char *s, size_t n, af__mail_addr *out, c
             char *u = af_alloc(a, nl);
             size_t k = 0;
             for (size_t i = 1; i + 1 < nl; i++) {
-                if (name[i] == '\\' && i + 2 < nl)
-                    i++;
+                if (name[i] == '\\' && i + 2 < nl) i++;
                 u[k++] = name[i];
             }
             u[k] = '\0';
             name = u;
         }
-        if (*name)
-            out->name = name;
+        if (*name) out->name = name;
     } else {
         addr = e;
     }
-    if (!*addr)
-        return seterr(err, errlen, "bad address '%s': empty address", e);
+    if (!*addr) return seterr(err, errlen, "bad address '%s': empty address", e);
     for (const char *p = addr; *p; p++) {
         if (bad_addr_char((unsigned char)*p))
             return seterr(err, errlen,
-                           "bad address '%s': spaces, quotes, brackets and non-ASCII "
-                           "characters are not allowed in the address itself",
-                           e);
+                          "bad address '%s': spaces, quotes, brackets and non-ASCII "
+                          "characters are not allowed in the address itself",
+                          e);
     }
     if (out->name && strpbrk(out->name, "\r\n"))
         return seterr(err, errlen, "bad address: line break in the display name");
@@ -352,13 +337,11 @@ int af__mail_parse_addrs(af_arena *a, const char *s, af__mail_addr **v, size_t *
                 if (*n == *cap) {
                     size_t nc = *cap ? *cap * 2 : 8;
                     af__mail_addr *nv = af_alloc(a, nc * sizeof *nv);
-                    if (*n)
-                        memcpy(nv, *v, *n * sizeof *nv);
+                    if (*n) memcpy(nv, *v, *n * sizeof *nv);
                     *v = nv;
                     *cap = nc;
                 }
-                if (parse_one(a, s + start, i - start, &(*v)[*n], err, errlen) < 0)
-                    return -1;
+                if (parse_one(a, s + start, i - start, &(*v)[*n], err, errlen) < 0) return -1;
                 (*n)++;
             }
             start = i + 1;
@@ -371,8 +354,7 @@ const char *af_mail_bare_addr(af_arena *a, const char *s)
 {
     af__mail_addr *v = NULL;
     size_t n = 0, cap = 0;
-    if (!s || af__mail_parse_addrs(a, s, &v, &n, &cap, NULL, 0) < 0 || n == 0)
-        return NULL;
+    if (!s || af__mail_parse_addrs(a, s, &v, &n, &cap, NULL, 0) < 0 || n == 0) return NULL;
     return v[0].addr;
 }
 
@@ -381,8 +363,7 @@ static int atom_phrase(const char *s)
 {
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c < 32 || c > 126 || strchr("()<>[]:;@\\,.\"", c))
-            return 0;
+        if (c < 32 || c > 126 || strchr("()<>[]:;@\\,.\"", c)) return 0;
     }
     return 1;
 }
@@ -390,8 +371,7 @@ static int atom_phrase(const char *s)
 static int ascii_printable(const char *s)
 {
     for (; *s; s++)
-        if ((unsigned char)*s < 32 || (unsigned char)*s > 126)
-            return 0;
+        if ((unsigned char)*s < 32 || (unsigned char)*s > 126) return 0;
     return 1;
 }
 
@@ -409,8 +389,7 @@ static void put_addr_header(af_buf *b, const char *name, const af__mail_addr *v,
                 af_buf q = {0};
                 af_buf_putc(&q, '"');
                 for (const char *p = dn; *p; p++) {
-                    if (*p == '"' || *p == '\\')
-                        af_buf_putc(&q, '\\');
+                    if (*p == '"' || *p == '\\') af_buf_putc(&q, '\\');
                     af_buf_putc(&q, *p);
                 }
                 af_buf_putc(&q, '"');
@@ -479,11 +458,9 @@ const char *af__mime_type(const char *filename)
     const char *slash = strrchr(filename, '/');
     const char *base = slash ? slash + 1 : filename;
     const char *dot = strrchr(base, '.');
-    if (!dot || dot == base)
-        return "application/octet-stream";
+    if (!dot || dot == base) return "application/octet-stream";
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++)
-        if (strcasecmp(dot + 1, TYPES[i].ext) == 0)
-            return TYPES[i].type;
+        if (strcasecmp(dot + 1, TYPES[i].ext) == 0) return TYPES[i].type;
     return "application/octet-stream";
 }
 
@@ -492,8 +469,7 @@ const char *af__mime_type(const char *filename)
 static void random_hex(char *out, size_t nbytes)
 {
     unsigned char r[32];
-    if (nbytes > sizeof r)
-        nbytes = sizeof r;
+    if (nbytes > sizeof r) nbytes = sizeof r;
     size_t got = 0;
     while (got < nbytes) {
         ssize_t k = getrandom(r + got, nbytes - got, 0);
@@ -526,11 +502,10 @@ static void put_date(af_buf *b, int64_t when)
     localtime_r(&t, &tm);
     long off = tm.tm_gmtoff / 60;
     char sign = off < 0 ? '-' : '+';
-    if (off < 0)
-        off = -off;
+    if (off < 0) off = -off;
     af_buf_printf(b, "Date: %s, %02d %s %04d %02d:%02d:%02d %c%02ld%02ld\r\n", days[tm.tm_wday],
-                  tm.tm_mday, mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                  tm.tm_sec, sign, off / 60, off % 60);
+                  tm.tm_mday, mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  sign, off / 60, off % 60);
 }
 
 static const char *message_id(af_arena *a, const char *from_addr)
@@ -646,15 +621,13 @@ static void put_attachment_headers(af_buf *b, const char *type, const char *name
                 unsigned char c = (unsigned char)name[i];
                 /* keep a UTF-8 sequence inside one segment */
                 size_t seq = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-                if (i + seq > nl)
-                    seq = nl - i;
+                if (i + seq > nl) seq = nl - i;
                 size_t enc = 0;
                 for (size_t k = 0; k < seq; k++) {
                     unsigned char d = (unsigned char)name[i + k];
                     enc += isalnum(d) || strchr("!#$&+-.^_`|~", d) ? 1 : 3;
                 }
-                if (used && used + enc > limit)
-                    break;
+                if (used && used + enc > limit) break;
                 for (size_t k = 0; k < seq; k++, i++) {
                     unsigned char d = (unsigned char)name[i];
                     if (isalnum(d) || strchr("!#$&+-.^_`|~", d)) {
@@ -690,8 +663,7 @@ static int flush_buf(FILE *out, af_buf *b, char *err, size_t errlen)
 static int put_file_b64(FILE *out, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return seterr(err, errlen, "cannot open attachment '%s': %s", path, strerror(errno));
+    if (!f) return seterr(err, errlen, "cannot open attachment '%s': %s", path, strerror(errno));
     enum { LINES = 64, RAW = 57 * LINES };
     unsigned char in[RAW];
     char enc[LINES * 78];
@@ -735,8 +707,7 @@ int af_mail_write(af_arena *a, const af_mail_msg *m, FILE *out, af_mail_envelope
     af__mail_addr *from, *to, *cc, *bcc;
     size_t nfrom, nto, ncc, nbcc;
     const char *from_s = m->from;
-    if (!from_s || !*from_s)
-        return seterr(err, errlen, "no sender address");
+    if (!from_s || !*from_s) return seterr(err, errlen, "no sender address");
     if (parse_list(a, "from", &from_s, 1, &from, &nfrom, err, errlen) < 0 ||
         parse_list(a, "to", m->to, m->nto, &to, &nto, err, errlen) < 0 ||
         parse_list(a, "cc", m->cc, m->ncc, &cc, &ncc, err, errlen) < 0 ||
@@ -756,15 +727,14 @@ int af_mail_write(af_arena *a, const af_mail_msg *m, FILE *out, af_mail_envelope
         struct stat st;
         if (!at->path || stat(at->path, &st) < 0)
             return seterr(err, errlen, "attachment '%s': %s", at->path ? at->path : "(null)",
-                           at->path ? strerror(errno) : "no path");
+                          at->path ? strerror(errno) : "no path");
         if (!S_ISREG(st.st_mode))
             return seterr(err, errlen, "attachment '%s': not a regular file", at->path);
         if (access(at->path, R_OK) < 0)
             return seterr(err, errlen, "attachment '%s': %s", at->path, strerror(errno));
         if ((at->filename && strpbrk(at->filename, "\r\n")) ||
             (at->content_type && strpbrk(at->content_type, "\r\n\";")))
-            return seterr(err, errlen, "attachment '%s': bad file name or content type",
-                           at->path);
+            return seterr(err, errlen, "attachment '%s': bad file name or content type", at->path);
     }
 
     const char *msgid = m->message_id ? af_strdup(a, m->message_id) : message_id(a, from[0].addr);
@@ -780,8 +750,7 @@ int af_mail_write(af_arena *a, const af_mail_msg *m, FILE *out, af_mail_envelope
                 size_t k = 0;
                 while (k < env->nrcpt && strcmp(env->rcpt[k], lists[l][i].addr) != 0)
                     k++;
-                if (k == env->nrcpt)
-                    env->rcpt[env->nrcpt++] = lists[l][i].addr;
+                if (k == env->nrcpt) env->rcpt[env->nrcpt++] = lists[l][i].addr;
             }
         }
     }
@@ -789,10 +758,8 @@ int af_mail_write(af_arena *a, const af_mail_msg *m, FILE *out, af_mail_envelope
     af_buf b = {0};
     put_date(&b, m->date);
     put_addr_header(&b, "From", from, 1);
-    if (nto)
-        put_addr_header(&b, "To", to, nto);
-    if (ncc)
-        put_addr_header(&b, "Cc", cc, ncc);
+    if (nto) put_addr_header(&b, "To", to, nto);
+    if (ncc) put_addr_header(&b, "Cc", cc, ncc);
     af__hdr h;
     af__hdr_begin(&h, &b, "Subject");
     af__hdr_text(&h, subject, strlen(subject), 0);
@@ -807,8 +774,7 @@ int af_mail_write(af_arena *a, const af_mail_msg *m, FILE *out, af_mail_envelope
     int rc = 0;
     if (m->nattachments == 0) {
         put_body(&b, m, alt);
-        if (m->text && m->html)
-            af_buf_puts(&b, "\r\n");
+        if (m->text && m->html) af_buf_puts(&b, "\r\n");
         rc = flush_buf(out, &b, err, errlen);
     } else {
         af_buf_printf(&b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", mixed);
@@ -826,8 +792,7 @@ int af_mail_write(af_arena *a, const af_mail_msg *m, FILE *out, af_mail_envelope
             af_buf_printf(&b, "\r\n--%s\r\n", mixed);
             put_attachment_headers(&b, type, name);
             rc = flush_buf(out, &b, err, errlen);
-            if (rc == 0)
-                rc = put_file_b64(out, at->path, err, errlen);
+            if (rc == 0) rc = put_file_b64(out, at->path, err, errlen);
         }
         if (rc == 0) {
             af_buf_printf(&b, "\r\n--%s--\r\n", mixed);

@@ -35,8 +35,8 @@ int af__is_7bit(const char *s, size_t len);
 /* Header writer that folds at whitespace to keep lines short (RFC 5322). */
 typedef struct af__hdr {
     af_buf *b;
-    size_t col;   /* chars on the current line */
-    int fresh;    /* nothing but the indent on this line yet */
+    size_t col; /* chars on the current line */
+    int fresh;  /* nothing but the indent on this line yet */
 } af__hdr;
 
 void af__hdr_begin(af__hdr *h, af_buf *b, const char *name); /* "Name: " */

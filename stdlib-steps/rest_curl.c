@@ -25,9 +25,9 @@
 
 typedef struct rest {
     CURL *curl;
-    const char *base_url;     /* "" when none */
-    const af_value *headers;  /* config.headers map, or NULL */
-    const char *bearer;       /* NULL when none */
+    const char *base_url;    /* "" when none */
+    const af_value *headers; /* config.headers map, or NULL */
+    const char *bearer;      /* NULL when none */
     double timeout;
     int verify;
     const char *ca_file;
@@ -79,12 +79,10 @@ static int rest_open(af_conn *c, char *err, size_t errlen)
         return -1;
     }
     r->headers = h;
-    if (r->bearer && !*r->bearer)
-        r->bearer = NULL;
+    if (r->bearer && !*r->bearer) r->bearer = NULL;
     if (!(r->timeout > 0) || r->timeout > 86400)
         r->timeout = 30; /* the reference reads 0 and empty as the default */
-    if (r->retries < 0)
-        r->retries = 0;
+    if (r->retries < 0) r->retries = 0;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, errlen, "cannot initialise libcurl");
         return -1;
@@ -96,10 +94,8 @@ static int rest_open(af_conn *c, char *err, size_t errlen)
 static void rest_close(af_conn *c)
 {
     rest *r = af_conn_impl(c);
-    if (!r)
-        return;
-    if (r->curl)
-        curl_easy_cleanup(r->curl);
+    if (!r) return;
+    if (r->curl) curl_easy_cleanup(r->curl);
     r->curl = NULL;
     curl_global_cleanup();
 }
@@ -110,8 +106,7 @@ static void rest_close(af_conn *c)
 static const char *safe_url(af_arena *a, const char *url)
 {
     const char *p = strstr(url, "://");
-    if (!p)
-        return af_strndup(a, url, strcspn(url, "?#"));
+    if (!p) return af_strndup(a, url, strcspn(url, "?#"));
     p += 3;
     size_t auth = strcspn(p, "/?#");
     const char *at = memchr(p, '@', auth);
@@ -168,8 +163,7 @@ static int put_urlencoded(CURL *h, af_arena *a, af_buf *b, const af_value *m, co
                 snprintf(err, errlen, "out of memory");
                 return -1;
             }
-            if (b->len)
-                af_buf_putc(b, '&');
+            if (b->len) af_buf_putc(b, '&');
             af_buf_printf(b, "%s=%s", ek, ev);
             curl_free(ek);
             curl_free(ev);
@@ -180,11 +174,9 @@ static int put_urlencoded(CURL *h, af_arena *a, af_buf *b, const af_value *m, co
 
 static int has_header(const af_value *m, const char *name)
 {
-    if (!m || m->type != AF_MAP)
-        return 0;
+    if (!m || m->type != AF_MAP) return 0;
     for (size_t i = 0; i < m->u.map.n; i++)
-        if (strcasecmp(m->u.map.pairs[i].key, name) == 0)
-            return 1;
+        if (strcasecmp(m->u.map.pairs[i].key, name) == 0) return 1;
     return 0;
 }
 
@@ -211,15 +203,13 @@ static int add_header_map(struct curl_slist **l, af_arena *a, const af_value *m,
 {
     for (size_t i = 0; m && i < m->u.map.n; i++) {
         const char *k = m->u.map.pairs[i].key;
-        if (has_header(over, k))
-            continue;
+        if (has_header(over, k)) continue;
         const char *v = scalar_text(a, m->u.map.pairs[i].val);
         if (!v) {
             snprintf(err, errlen, "%s.%s: header values must be scalars", what, k);
             return -1;
         }
-        if (add_header(l, a, k, v, err, errlen) < 0)
-            return -1;
+        if (add_header(l, a, k, v, err, errlen) < 0) return -1;
     }
     return 0;
 }
@@ -229,10 +219,10 @@ static int add_header_map(struct curl_slist **l, af_arena *a, const af_value *m,
 typedef struct xfer {
     const af_rest_request *rq;
     af_arena *a;
-    af_value *headers;   /* of the latest response block */
+    af_value *headers; /* of the latest response block */
     int64_t bytes;
     int sink_failed;
-    int fd;              /* body_file, or -1 */
+    int fd; /* body_file, or -1 */
 } xfer;
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
@@ -244,8 +234,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         return len;
     }
     const char *colon = memchr(p, ':', len);
-    if (!colon || !x->headers)
-        return len;
+    if (!colon || !x->headers) return len;
     size_t kl = (size_t)(colon - p);
     char *key = af_strndup(x->a, p, kl);
     for (char *q = key; *q; q++)
@@ -365,8 +354,8 @@ static int rest_request(af_conn *c, af_arena *a, const af_rest_request *rq, af_r
     /* a POST, PUT or PATCH without a body still says Content-Length: 0 */
     const char *body = rq->body;
     size_t body_len = rq->body_len;
-    if (nbody == 0 && (!strcmp(method, "POST") || !strcmp(method, "PUT") ||
-                       !strcmp(method, "PATCH"))) {
+    if (nbody == 0 &&
+        (!strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH"))) {
         body = "";
         body_len = 0;
     }
@@ -395,8 +384,8 @@ static int rest_request(af_conn *c, af_arena *a, const af_rest_request *rq, af_r
         goto done;
     if (r->bearer && !has_header(rq->headers, "Authorization") &&
         !has_header(r->headers, "Authorization") &&
-        add_header(&hdrs, a, "Authorization", af_sprintf(a, "Bearer %s", r->bearer), err,
-                   errlen) < 0)
+        add_header(&hdrs, a, "Authorization", af_sprintf(a, "Bearer %s", r->bearer), err, errlen) <
+            0)
         goto done;
     int own_ct = has_header(rq->headers, "Content-Type") || has_header(r->headers, "Content-Type");
     if ((body || rq->body_file) && !own_ct && rq->content_type &&
@@ -415,8 +404,7 @@ static int rest_request(af_conn *c, af_arena *a, const af_rest_request *rq, af_r
     if ((body || rq->body_file) && !own_ct && !rq->content_type) {
         /* no Content-Type at all for raw bytes, as httpx sends them */
         ne = curl_slist_append(hdrs, "Content-Type:");
-        if (ne)
-            hdrs = ne;
+        if (ne) hdrs = ne;
     }
 
     if (rq->body_file) {
@@ -460,8 +448,7 @@ static int rest_request(af_conn *c, af_arena *a, const af_rest_request *rq, af_r
         curl_mime_filename(part, fname);
         curl_mime_type(part, af__mime_type(fname));
     } else if (rq->form) {
-        if (put_urlencoded(h, a, &form, rq->form, "form", err, errlen) < 0)
-            goto done;
+        if (put_urlencoded(h, a, &form, rq->form, "form", err, errlen) < 0) goto done;
     }
 
     /* the method libcurl picks by itself for this kind of body */
@@ -478,8 +465,7 @@ static int rest_request(af_conn *c, af_arena *a, const af_rest_request *rq, af_r
         x.headers = af_map(a);
         x.bytes = 0;
         x.sink_failed = 0;
-        if (x.fd >= 0)
-            lseek(x.fd, 0, SEEK_SET);
+        if (x.fd >= 0) lseek(x.fd, 0, SEEK_SET);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->errbuf);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_URL, full.data);
@@ -489,8 +475,7 @@ static int rest_request(af_conn *c, af_arena *a, const af_rest_request *rq, af_r
         curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, (long)r->verify);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, r->verify ? 2L : 0L);
-        if (r->ca_file)
-            curl_easy_setopt(h, CURLOPT_CAINFO, r->ca_file);
+        if (r->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, r->ca_file);
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout * 1000));
         /* a read that stalls for `timeout` fails, as httpx's read timeout does */
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -528,25 +513,25 @@ static int rest_request(af_conn *c, af_arena *a, const af_rest_request *rq, af_r
             curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 
         cc = curl_easy_perform(h);
-        if (cc == CURLE_OK)
-            break;
+        if (cc == CURLE_OK) break;
         if (x.sink_failed) {
             snprintf(last, sizeof last, "the response body could not be stored");
             break; /* a local failure: trying again would not help */
         }
         describe(r, cc, timeout, last, sizeof last);
         if (attempt < attempts) {
-            af_kv f[] = {AF_KS("method", method), AF_KS("url", rs->url),
-                         AF_KI("attempt", attempt), AF_KS("error", last), {0}};
+            af_kv f[] = {AF_KS("method", method),
+                         AF_KS("url", rs->url),
+                         AF_KI("attempt", attempt),
+                         AF_KS("error", last),
+                         {0}};
             af_conn_log(c, AF_WARNING, "http_retry", f);
-            if (rq->sink_reset)
-                rq->sink_reset(rq->sink_ud);
+            if (rq->sink_reset) rq->sink_reset(rq->sink_ud);
             sleep(attempt - 1 < 3 ? 1u << (attempt - 1) : 5u);
         }
     }
     if (cc != CURLE_OK) {
-        if (attempt > attempts)
-            attempt = attempts;
+        if (attempt > attempts) attempt = attempts;
         snprintf(err, errlen, "REST request failed after %lld attempt(s): %s %s: %s",
                  (long long)attempt, method, rs->url, last);
         goto done;
@@ -556,14 +541,16 @@ static int rest_request(af_conn *c, af_arena *a, const af_rest_request *rq, af_r
     rs->bytes = x.bytes;
     rs->attempts = (int)attempt;
     {
-        af_kv f[] = {AF_KS("method", method), AF_KS("url", rs->url),
-                     AF_KI("status", rs->status), AF_KI("bytes", rs->bytes), {0}};
+        af_kv f[] = {AF_KS("method", method),
+                     AF_KS("url", rs->url),
+                     AF_KI("status", rs->status),
+                     AF_KI("bytes", rs->bytes),
+                     {0}};
         af_conn_log(c, AF_DEBUG, "http_response", f);
     }
     rc = 0;
 done:
-    if (x.fd >= 0)
-        close(x.fd);
+    if (x.fd >= 0) close(x.fd);
     curl_mime_free(mime);
     curl_slist_free_all(hdrs);
     af_buf_free(&form);

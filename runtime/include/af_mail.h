@@ -25,28 +25,28 @@ typedef struct af_mail_attachment {
 } af_mail_attachment;
 
 typedef struct af_mail_msg {
-    const char *from;                       /* sender; NULL: the driver's default */
-    const char *const *to;                  /* To header and envelope */
+    const char *from;      /* sender; NULL: the driver's default */
+    const char *const *to; /* To header and envelope */
     size_t nto;
-    const char *const *cc;                  /* Cc header and envelope */
+    const char *const *cc; /* Cc header and envelope */
     size_t ncc;
-    const char *const *bcc;                 /* envelope only, never written as a header */
+    const char *const *bcc; /* envelope only, never written as a header */
     size_t nbcc;
-    const char *subject;                    /* UTF-8, no line breaks */
-    const char *text;                       /* text/plain body, or NULL */
-    const char *html;                       /* text/html body, or NULL (both: alternative) */
-    const af_mail_attachment *attachments;  /* nattachments entries, in order */
+    const char *subject;                   /* UTF-8, no line breaks */
+    const char *text;                      /* text/plain body, or NULL */
+    const char *html;                      /* text/html body, or NULL (both: alternative) */
+    const af_mail_attachment *attachments; /* nattachments entries, in order */
     size_t nattachments;
-    const char *message_id;                 /* "<id@domain>"; NULL: af_mail_write makes one */
-    int64_t date;                           /* Date header, seconds since the epoch; 0: now */
+    const char *message_id; /* "<id@domain>"; NULL: af_mail_write makes one */
+    int64_t date;           /* Date header, seconds since the epoch; 0: now */
 } af_mail_msg;
 
 /* What the SMTP envelope needs, filled by af_mail_write (arena strings). */
 typedef struct af_mail_envelope {
-    const char *from;         /* bare address of the sender */
-    const char **rcpt;        /* bare addresses of to, cc and bcc, duplicates removed */
+    const char *from;  /* bare address of the sender */
+    const char **rcpt; /* bare addresses of to, cc and bcc, duplicates removed */
     size_t nrcpt;
-    const char *message_id;   /* the Message-ID header's value, with its <> */
+    const char *message_id; /* the Message-ID header's value, with its <> */
 } af_mail_envelope;
 
 /* Primitives of a mail driver (af_driver.ops of every kind "mail" driver). */

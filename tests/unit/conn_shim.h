@@ -84,18 +84,14 @@ T_WEAK int af_mkdirs(const char *path, int mode)
     }
     memcpy(buf, path, n + 1);
     for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
+        if (*p != '/') continue;
         *p = '\0';
-        if (mkdir(buf, (mode_t)mode) < 0 && errno != EEXIST)
-            return -1;
+        if (mkdir(buf, (mode_t)mode) < 0 && errno != EEXIST) return -1;
         *p = '/';
     }
-    if (mkdir(buf, (mode_t)mode) < 0 && errno != EEXIST)
-        return -1;
+    if (mkdir(buf, (mode_t)mode) < 0 && errno != EEXIST) return -1;
     struct stat st;
-    if (stat(buf, &st) < 0)
-        return -1;
+    if (stat(buf, &st) < 0) return -1;
     if (!S_ISDIR(st.st_mode)) {
         errno = ENOTDIR;
         return -1;
@@ -138,11 +134,9 @@ T_WEAK int af_atomic_commit(af_atomic *f, char *err, size_t errlen)
 
 T_WEAK void af_atomic_abort(af_atomic *f)
 {
-    if (f->fd >= 0)
-        close(f->fd);
+    if (f->fd >= 0) close(f->fd);
     f->fd = -1;
-    if (f->tmp_path)
-        unlink(f->tmp_path);
+    if (f->tmp_path) unlink(f->tmp_path);
     free(f->tmp_path);
     free(f->path);
     f->tmp_path = f->path = NULL;
@@ -172,8 +166,8 @@ static int t_conn_open(t_conn *t, const af_driver *d, const char *config_json,
     char perr[200];
     if (af_json_parse(t->run.arena, config_json, strlen(config_json), &cfg, perr, sizeof perr) <
             0 ||
-        af_json_parse(t->run.arena, options_json, strlen(options_json), &opt, perr,
-                      sizeof perr) < 0) {
+        af_json_parse(t->run.arena, options_json, strlen(options_json), &opt, perr, sizeof perr) <
+            0) {
         snprintf(err, errlen, "test JSON: %s", perr);
         return -1;
     }
@@ -183,19 +177,16 @@ static int t_conn_open(t_conn *t, const af_driver *d, const char *config_json,
     t->c.options = opt;
     t->c.arena = t->run.arena;
     t->c.run = &t->run;
-    if (d->open(&t->c, err, errlen) < 0)
-        return -1;
+    if (d->open(&t->c, err, errlen) < 0) return -1;
     t->c.opened = 1;
     return 0;
 }
 
 static void t_conn_close(t_conn *t)
 {
-    if (t->c.opened && t->c.drv->close)
-        t->c.drv->close(&t->c);
+    if (t->c.opened && t->c.drv->close) t->c.drv->close(&t->c);
     t->c.opened = 0;
-    if (t->log)
-        fclose(t->log);
+    if (t->log) fclose(t->log);
     t->log = NULL;
     af_arena_free(t->run.arena);
     t->run.arena = NULL;

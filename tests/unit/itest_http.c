@@ -47,13 +47,10 @@ typedef struct tsink {
 static int tsink_put(void *ud, const char *p, size_t n)
 {
     tsink *k = ud;
-    if (k->refuse)
-        return -1;
+    if (k->refuse) return -1;
     for (size_t i = 0; i < n; i++, k->off++)
-        if ((unsigned char)p[i] != (unsigned char)(k->off % 251))
-            k->mismatches++;
-    if (k->keep.len + n <= k->max)
-        af_buf_put(&k->keep, p, n);
+        if ((unsigned char)p[i] != (unsigned char)(k->off % 251)) k->mismatches++;
+    if (k->keep.len + n <= k->max) af_buf_put(&k->keep, p, n);
     return 0;
 }
 
@@ -232,7 +229,8 @@ static void test_bearer_token(void)
     T_INTEQ(c.rc, 0);
     T_INTEQ(c.rs.status, 401);
     /* a request's own Authorization wins over bearer_token */
-    af_rest_request rq3 = {.url = "echo", .headers = J("{\"authorization\": \"Basic Zm9vOmJhcg==\"}")};
+    af_rest_request rq3 = {.url = "echo",
+                           .headers = J("{\"authorization\": \"Basic Zm9vOmJhcg==\"}")};
     run1(base_cfg("\"bearer_token\": \"abcdef\""), "{}", &rq3, &c);
     T_STREQ(jstr(c.json, "headers.authorization"), "Basic Zm9vOmJhcg==");
 }
@@ -240,8 +238,11 @@ static void test_bearer_token(void)
 static void test_bodies(void)
 {
     call c;
-    af_rest_request js = {.method = "POST", .url = "echo", .body = "{\"k\":[1,2]}",
-                          .body_len = 11, .content_type = "application/json"};
+    af_rest_request js = {.method = "POST",
+                          .url = "echo",
+                          .body = "{\"k\":[1,2]}",
+                          .body_len = 11,
+                          .content_type = "application/json"};
     run1(base_cfg(""), "{}", &js, &c);
     T_STREQ(af_json_str(A, jget(c.json, "json"), AF_JSON_COMPACT), "{\"k\":[1,2]}");
     T_STREQ(jstr(c.json, "headers.content-type"), "application/json");
@@ -254,8 +255,8 @@ static void test_bodies(void)
     T_CHECK(jget(c.json, "headers.content-type") == NULL);
     T_STREQ(jstr(c.json, "method"), "PUT");
 
-    af_rest_request form = {.method = "POST", .url = "echo",
-                            .form = J("{\"a\": 1, \"b\": \"x y&z\"}")};
+    af_rest_request form = {
+        .method = "POST", .url = "echo", .form = J("{\"a\": 1, \"b\": \"x y&z\"}")};
     run1(base_cfg(""), "{}", &form, &c);
     T_STREQ(jstr(c.json, "body_text"), "a=1&b=x%20y%26z");
     T_STREQ(jstr(c.json, "headers.content-type"), "application/x-www-form-urlencoded");
@@ -270,8 +271,8 @@ static void test_bodies(void)
     run1(base_cfg(""), "{}", &del, &c);
     T_STREQ(jstr(c.json, "method"), "DELETE");
 
-    af_rest_request both = {.method = "POST", .url = "echo", .body = "x", .body_len = 1,
-                            .body_file = "/etc/hostname"};
+    af_rest_request both = {
+        .method = "POST", .url = "echo", .body = "x", .body_len = 1, .body_file = "/etc/hostname"};
     run1(base_cfg(""), "{}", &both, &c);
     T_INTEQ(c.rc, -1);
     T_CHECK(strstr(c.err, "one request body") != NULL);
@@ -285,7 +286,9 @@ static void test_file_uploads(void)
     t_sha256_file(big, h_big);
     t_sha256_file(csv, h_csv);
     call c;
-    af_rest_request put = {.method = "PUT", .url = "echo", .body_file = big,
+    af_rest_request put = {.method = "PUT",
+                           .url = "echo",
+                           .body_file = big,
                            .content_type = "application/octet-stream"};
     run1(base_cfg(""), "{}", &put, &c);
     T_INTEQ(c.rc, 0);
@@ -298,8 +301,11 @@ static void test_file_uploads(void)
     T_STREQ(jstr(c.json, "method"), "POST");
     T_STREQ(jstr(c.json, "body_sha256"), h_csv);
 
-    af_rest_request mp = {.method = "POST", .url = "echo", .upload_file = csv,
-                          .upload_field = "report", .upload_name = "r\xc3\xa9sum\xc3\xa9.csv",
+    af_rest_request mp = {.method = "POST",
+                          .url = "echo",
+                          .upload_file = csv,
+                          .upload_field = "report",
+                          .upload_name = "r\xc3\xa9sum\xc3\xa9.csv",
                           .form = J("{\"kind\": \"daily\", \"n\": 2}")};
     run1(base_cfg(""), "{}", &mp, &c);
     T_INTEQ(c.rc, 0);
@@ -315,8 +321,8 @@ static void test_file_uploads(void)
         T_STREQ(jstr(f, "content_type"), "text/csv");
         T_STREQ(jstr(f, "sha256"), h_csv);
     }
-    af_rest_request missing = {.method = "POST", .url = "echo",
-                               .upload_file = "/nonexistent/x.bin"};
+    af_rest_request missing = {
+        .method = "POST", .url = "echo", .upload_file = "/nonexistent/x.bin"};
     run1(base_cfg(""), "{}", &missing, &c);
     T_INTEQ(c.rc, -1);
     T_CHECK(strstr(c.err, "/nonexistent/x.bin") != NULL);
@@ -449,7 +455,8 @@ static void test_server_gone(void)
 {
     call c;
     int p = closed_port();
-    af_rest_request rq = {.url = af_sprintf(A, "http://user:pw-secret@127.0.0.1:%d/x?api_key=KEY123", p)};
+    af_rest_request rq = {
+        .url = af_sprintf(A, "http://user:pw-secret@127.0.0.1:%d/x?api_key=KEY123", p)};
     run1("{}", "{}", &rq, &c);
     T_INTEQ(c.rc, -1);
     T_CHECK(strstr(c.err, af_sprintf(A, "GET http://127.0.0.1:%d/x:", p)) != NULL);
@@ -511,12 +518,10 @@ static void test_bad_requests(void)
 
     t_conn t;
     char err[1024];
-    T_INTEQ(t_conn_open(&t, &af_driver_rest_curl, "{\"headers\": [1]}", "{}", err, sizeof err),
-            -1);
+    T_INTEQ(t_conn_open(&t, &af_driver_rest_curl, "{\"headers\": [1]}", "{}", err, sizeof err), -1);
     T_STREQ(err, "config.headers: expected a mapping");
     t_conn_close(&t);
-    T_INTEQ(t_conn_open(&t, &af_driver_rest_curl, "{}", "{\"timeout\": \"soon\"}", err,
-                        sizeof err),
+    T_INTEQ(t_conn_open(&t, &af_driver_rest_curl, "{}", "{\"timeout\": \"soon\"}", err, sizeof err),
             -1);
     T_STREQ(err, "options.timeout: expected a number");
     t_conn_close(&t);
@@ -552,8 +557,7 @@ int main(void)
     T_RUN(test_bad_requests);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", tmpdir);
+    if (system(cmd) != 0) printf("# could not remove %s\n", tmpdir);
     af_arena_free(A);
     T_END();
 }

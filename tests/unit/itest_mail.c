@@ -47,8 +47,7 @@ static int send_with(const char *config, const char *options, const af_mail_msg 
         const af_mail_ops *ops = af_driver_mail_smtp.ops;
         rc = ops->send(&t.c, m, msgid, 512, err, errlen);
     }
-    if (logs)
-        *logs = t_conn_logs(&t, A);
+    if (logs) *logs = t_conn_logs(&t, A);
     t_conn_close(&t);
     return rc;
 }
@@ -63,8 +62,7 @@ static const char *find_record(const char *msgid, int *count)
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
-        if (n < 5 || strcmp(e->d_name + n - 4, ".eml") != 0)
-            continue;
+        if (n < 5 || strcmp(e->d_name + n - 4, ".eml") != 0) continue;
         const char *path = af_sprintf(A, "%s/%s", maildir, e->d_name);
         FILE *f = fopen(path, "rb");
         char line[1024];
@@ -77,11 +75,9 @@ static const char *find_record(const char *msgid, int *count)
                 break;
             }
         }
-        if (f)
-            fclose(f);
+        if (f) fclose(f);
     }
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     return found;
 }
 
@@ -90,8 +86,7 @@ static af_value *record_meta(const char *base)
 {
     const char *path = af_sprintf(A, "%s.json", base);
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     char buf[8192];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
@@ -142,12 +137,14 @@ static const char *TO1[] = {"alice@example.org"};
 
 static void test_plain_send(void)
 {
-    af_mail_msg m = {.from = "ops@example.org", .to = TO1, .nto = 1, .subject = "plain",
+    af_mail_msg m = {.from = "ops@example.org",
+                     .to = TO1,
+                     .nto = 1,
+                     .subject = "plain",
                      .text = "hello over plain SMTP\n"};
     char id[512] = "", err[1024] = "";
     T_INTEQ(send_with(cfg(port, "\"starttls\": false"), "{}", &m, id, err, sizeof err, NULL), 0);
-    if (*err)
-        printf("#   %s\n", err);
+    if (*err) printf("#   %s\n", err);
     int n;
     const char *rec = find_record(id, &n);
     T_INTEQ(n, 1);
@@ -158,20 +155,17 @@ static void test_plain_send(void)
     T_INTEQ(t_get_int(meta, "tls"), 0);
     af_value *s = rec ? t_mail_summary(A, af_sprintf(A, "%s.eml", rec)) : NULL;
     T_STREQ(t_get_str(s, "subject"), "plain");
-    T_STREQ(t_get_str(af_map_get(s, "parts")->u.list.items[0], "text"),
-            "hello over plain SMTP\n");
+    T_STREQ(t_get_str(af_map_get(s, "parts")->u.list.items[0], "text"), "hello over plain SMTP\n");
 }
 
 static void test_starttls_verified(void)
 {
-    af_mail_msg m = {.from = "ops@example.org", .to = TO1, .nto = 1, .subject = "tls",
-                     .text = "over STARTTLS"};
+    af_mail_msg m = {
+        .from = "ops@example.org", .to = TO1, .nto = 1, .subject = "tls", .text = "over STARTTLS"};
     char id[512] = "", err[1024] = "";
     const char *opts = af_sprintf(A, "{\"ca_file\": \"%s\"}", ca);
-    T_INTEQ(send_with(cfg(tls_port, "\"starttls\": true"), opts, &m, id, err, sizeof err, NULL),
-            0);
-    if (*err)
-        printf("#   %s\n", err);
+    T_INTEQ(send_with(cfg(tls_port, "\"starttls\": true"), opts, &m, id, err, sizeof err, NULL), 0);
+    if (*err) printf("#   %s\n", err);
     int n;
     const char *rec = find_record(id, &n);
     T_INTEQ(n, 1);
@@ -194,8 +188,8 @@ static void test_starttls_untrusted_certificate(void)
 
 static void test_starttls_without_verification(void)
 {
-    af_mail_msg m = {.from = "ops@example.org", .to = TO1, .nto = 1, .subject = "noverify",
-                     .text = "x"};
+    af_mail_msg m = {
+        .from = "ops@example.org", .to = TO1, .nto = 1, .subject = "noverify", .text = "x"};
     char id[512] = "", err[1024] = "";
     T_INTEQ(send_with(cfg(tls_port, "\"starttls\": true"), "{\"verify_ssl\": \"false\"}", &m, id,
                       err, sizeof err, NULL),
@@ -234,11 +228,10 @@ static void test_auth_login(void)
                                               "\"Robot <robot@example.org>\"",
                                               user, password));
     const char *logs = NULL;
-    T_INTEQ(send_with(c, af_sprintf(A, "{\"ca_file\": \"%s\"}", ca), &m, id, err, sizeof err,
-                      &logs),
-            0);
-    if (*err)
-        printf("#   %s\n", err);
+    T_INTEQ(
+        send_with(c, af_sprintf(A, "{\"ca_file\": \"%s\"}", ca), &m, id, err, sizeof err, &logs),
+        0);
+    if (*err) printf("#   %s\n", err);
     int n;
     const char *rec = find_record(id, &n);
     T_INTEQ(n, 1);
@@ -260,8 +253,8 @@ static void test_auth_wrong_password(void)
                                               "\"starttls\": true",
                                               user, bad));
     const char *logs = NULL;
-    T_INTEQ(send_with(c, af_sprintf(A, "{\"ca_file\": \"%s\", \"retry\": {\"max_attempts\": 2}}",
-                                    ca),
+    T_INTEQ(send_with(c,
+                      af_sprintf(A, "{\"ca_file\": \"%s\", \"retry\": {\"max_attempts\": 2}}", ca),
                       &m, id, err, sizeof err, &logs),
             -1);
     T_CHECK(strstr(err, "SMTP login failed for user 'afc-test'") != NULL);
@@ -293,11 +286,9 @@ static void test_implicit_tls(void)
                                              "\"password\": \"%s\", \"from_addr\": "
                                              "\"tls@example.org\"",
                                              user, password));
-    T_INTEQ(send_with(c, af_sprintf(A, "{\"ca_file\": \"%s\"}", ca), &m, id, err, sizeof err,
-                      NULL),
+    T_INTEQ(send_with(c, af_sprintf(A, "{\"ca_file\": \"%s\"}", ca), &m, id, err, sizeof err, NULL),
             0);
-    if (*err)
-        printf("#   %s\n", err);
+    if (*err) printf("#   %s\n", err);
     int n;
     const char *rec = find_record(id, &n);
     T_INTEQ(n, 1);
@@ -332,26 +323,34 @@ static void test_rich_message(void)
     char h_big[65], h_small[65];
     t_sha256_file(big, h_big);
     t_sha256_file(small, h_small);
-    af_mail_attachment at[] = {{big, "donn\xc3\xa9" "es \xc3\xa9t\xc3\xa9.bin", NULL},
+    af_mail_attachment at[] = {{big,
+                                "donn\xc3\xa9"
+                                "es \xc3\xa9t\xc3\xa9.bin",
+                                NULL},
                                {small, NULL, "application/x-test"}};
     const char *to[] = {"\xc3\x89lodie <elodie@example.org>", "bob@example.org"};
     const char *cc[] = {"Carol <carol@example.org>"};
     const char *bcc[] = {"hidden@example.org"};
     const char *text = "Line one\n.\n..\n.dot\nend\n";
-    af_mail_msg m = {.from = "\xc3\x89quipe Ops <ops@example.org>", .to = to, .nto = 2, .cc = cc,
-                     .ncc = 1, .bcc = bcc, .nbcc = 1,
+    af_mail_msg m = {.from = "\xc3\x89quipe Ops <ops@example.org>",
+                     .to = to,
+                     .nto = 2,
+                     .cc = cc,
+                     .ncc = 1,
+                     .bcc = bcc,
+                     .nbcc = 1,
                      .subject = "R\xc3\xa9sum\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x93\x88 daily",
-                     .text = text, .html = "<p>R\xc3\xa9sum\xc3\xa9</p>", .attachments = at,
+                     .text = text,
+                     .html = "<p>R\xc3\xa9sum\xc3\xa9</p>",
+                     .attachments = at,
                      .nattachments = 2};
     char id[512] = "", err[1024] = "";
     T_INTEQ(send_with(cfg(port, "\"starttls\": false"), "{}", &m, id, err, sizeof err, NULL), 0);
-    if (*err)
-        printf("#   %s\n", err);
+    if (*err) printf("#   %s\n", err);
     int n;
     const char *rec = find_record(id, &n);
     T_INTEQ(n, 1);
-    if (!rec)
-        return;
+    if (!rec) return;
     af_value *meta = record_meta(rec);
     const af_value *rcpt = af_map_get(meta, "rcpt_tos");
     T_CHECK(rcpt && rcpt->u.list.n == 4);
@@ -371,8 +370,8 @@ static void test_rich_message(void)
     T_CHECK(parts && parts->u.list.n == 4);
     if (parts && parts->u.list.n == 4) {
         T_STREQ(t_get_str(parts->u.list.items[0], "text"), text);
-        T_STREQ(t_get_str(parts->u.list.items[2], "filename"),
-                "donn\xc3\xa9" "es \xc3\xa9t\xc3\xa9.bin");
+        T_STREQ(t_get_str(parts->u.list.items[2], "filename"), "donn\xc3\xa9"
+                                                               "es \xc3\xa9t\xc3\xa9.bin");
         T_STREQ(t_get_str(parts->u.list.items[2], "sha256"), h_big);
         T_STREQ(t_get_str(parts->u.list.items[3], "filename"), "small.dat");
         T_STREQ(t_get_str(parts->u.list.items[3], "sha256"), h_small);
@@ -384,10 +383,8 @@ static void test_rich_message(void)
     int leaked = 0;
     char line[2048];
     while (f && fgets(line, sizeof line, f))
-        if (strstr(line, "hidden@example.org"))
-            leaked = 1;
-    if (f)
-        fclose(f);
+        if (strstr(line, "hidden@example.org")) leaked = 1;
+    if (f) fclose(f);
     T_INTEQ(leaked, 0);
 }
 
@@ -401,8 +398,11 @@ static void test_session_reused_for_several_messages(void)
     const af_mail_ops *ops = af_driver_mail_smtp.ops;
     char ids[3][512];
     for (int i = 0; i < 3; i++) {
-        af_mail_msg m = {.from = "ops@example.org", .to = TO1, .nto = 1,
-                         .subject = af_sprintf(A, "batch %d", i), .text = "x"};
+        af_mail_msg m = {.from = "ops@example.org",
+                         .to = TO1,
+                         .nto = 1,
+                         .subject = af_sprintf(A, "batch %d", i),
+                         .text = "x"};
         T_INTEQ(ops->send(&t.c, &m, ids[i], sizeof ids[i], err, sizeof err), 0);
     }
     t_conn_close(&t);
@@ -419,8 +419,7 @@ static void test_session_reused_for_several_messages(void)
 static void test_rejected_recipient(void)
 {
     const char *to[] = {"alice@example.org", "rejected@example.org"};
-    af_mail_msg m = {.from = "ops@example.org", .to = to, .nto = 2, .subject = "rej",
-                     .text = "x"};
+    af_mail_msg m = {.from = "ops@example.org", .to = to, .nto = 2, .subject = "rej", .text = "x"};
     char id[512] = "", err[1024] = "";
     T_INTEQ(send_with(cfg(port, "\"starttls\": false"), "{}", &m, id, err, sizeof err, NULL), -1);
     T_CHECK(strstr(err, "550 5.1.1 mailbox unavailable") != NULL);
@@ -442,8 +441,7 @@ static void test_server_gone(void)
 static void test_connection_dropped_during_data(void)
 {
     const char *to[] = {"drop@example.org"};
-    af_mail_msg m = {.from = "ops@example.org", .to = to, .nto = 1, .subject = "drop",
-                     .text = "x"};
+    af_mail_msg m = {.from = "ops@example.org", .to = to, .nto = 1, .subject = "drop", .text = "x"};
     char id[512] = "", err[1024] = "";
     const char *logs = NULL;
     T_INTEQ(send_with(cfg(port, "\"starttls\": false"), "{\"retry\": {\"max_attempts\": \"2\"}}",
@@ -458,15 +456,17 @@ static void test_connection_dropped_during_data(void)
 static void test_retry_reconnects_and_succeeds(void)
 {
     const char *to[] = {"flaky@example.org"};
-    af_mail_msg m = {.from = "ops@example.org", .to = to, .nto = 1, .subject = "flaky",
+    af_mail_msg m = {.from = "ops@example.org",
+                     .to = to,
+                     .nto = 1,
+                     .subject = "flaky",
                      .text = "second time lucky"};
     char id[512] = "", err[1024] = "";
     const char *logs = NULL;
     T_INTEQ(send_with(cfg(port, "\"starttls\": false"), "{\"retry\": {\"max_attempts\": 3}}", &m,
                       id, err, sizeof err, &logs),
             0);
-    if (*err)
-        printf("#   %s\n", err);
+    if (*err) printf("#   %s\n", err);
     int n;
     find_record(id, &n);
     T_INTEQ(n, 1);
@@ -477,8 +477,7 @@ static void test_retry_reconnects_and_succeeds(void)
 static void test_no_retry_by_default(void)
 {
     const char *to[] = {"flaky@example.org"};
-    af_mail_msg m = {.from = "ops@example.org", .to = to, .nto = 1, .subject = "once",
-                     .text = "x"};
+    af_mail_msg m = {.from = "ops@example.org", .to = to, .nto = 1, .subject = "once", .text = "x"};
     char id[512] = "", err[1024] = "";
     T_INTEQ(send_with(cfg(port, "\"starttls\": false"), "{}", &m, id, err, sizeof err, NULL), -1);
     T_CHECK(strstr(err, "after 1 attempt(s)") != NULL);
@@ -510,8 +509,8 @@ static void test_config_errors(void)
     T_INTEQ(t_conn_open(&t, &af_driver_mail_smtp, "{\"port\": 25}", "{}", err, sizeof err), -1);
     T_STREQ(err, "mail.smtp requires config.host");
     t_conn_close(&t);
-    T_INTEQ(t_conn_open(&t, &af_driver_mail_smtp, "{\"host\": \"h\", \"port\": \"abc\"}", "{}",
-                        err, sizeof err),
+    T_INTEQ(t_conn_open(&t, &af_driver_mail_smtp, "{\"host\": \"h\", \"port\": \"abc\"}", "{}", err,
+                        sizeof err),
             -1);
     T_STREQ(err, "config.port: expected an integer");
     t_conn_close(&t);
@@ -549,8 +548,14 @@ static void test_file_driver(void)
     const af_mail_ops *ops = af_driver_mail_file.ops;
     const char *bcc[] = {"secret@example.org"};
     af_mail_attachment at[] = {{att, NULL, NULL}};
-    af_mail_msg m = {.to = TO1, .nto = 1, .bcc = bcc, .nbcc = 1, .subject = "to a file",
-                     .text = "written, not sent", .attachments = at, .nattachments = 1};
+    af_mail_msg m = {.to = TO1,
+                     .nto = 1,
+                     .bcc = bcc,
+                     .nbcc = 1,
+                     .subject = "to a file",
+                     .text = "written, not sent",
+                     .attachments = at,
+                     .nattachments = 1};
     char id1[512], id2[512];
     T_INTEQ(ops->send(&t.c, &m, id1, sizeof id1, err, sizeof err), 0);
     m.subject = "second";
@@ -566,21 +571,18 @@ static void test_file_driver(void)
     const char *first = NULL;
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
+        if (e->d_name[0] == '.') continue;
         size_t n = strlen(e->d_name);
         if (n > 4 && strcmp(e->d_name + n - 4, ".eml") == 0) {
             eml++;
             const char *p = af_sprintf(A, "%s/%s", dir, e->d_name);
             af_value *s = t_mail_summary(A, p);
-            if (strcmp(t_get_str(s, "message_id"), id1) == 0)
-                first = p;
+            if (strcmp(t_get_str(s, "message_id"), id1) == 0) first = p;
         } else {
             other++;
         }
     }
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     T_INTEQ(eml, 2);
     T_INTEQ(other, 0); /* no temp files left behind */
     T_CHECK(first != NULL);
@@ -643,8 +645,7 @@ int main(void)
     T_RUN(test_file_driver);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", tmpdir);
+    if (system(cmd) != 0) printf("# could not remove %s\n", tmpdir);
     af_arena_free(A);
     T_END();
 }

@@ -33,7 +33,8 @@ static const char T_MAIL_SUMMARY_PY[] =
     "    return [[a.display_name, a.addr_spec] for a in v.addresses] if v is not None else []\n"
     "def struct(p):\n"
     "    if p.is_multipart():\n"
-    "        return p.get_content_type() + '(' + ','.join(struct(c) for c in p.iter_parts()) + ')'\n"
+    "        return p.get_content_type() + '(' + ','.join(struct(c) for c in p.iter_parts()) + "
+    "')'\n"
     "    return p.get_content_type()\n"
     "parts = []\n"
     "defects = len(m.defects)\n"
@@ -67,8 +68,7 @@ __attribute__((unused)) static af_value *t_mail_summary(af_arena *a, const char 
 {
     char script[] = "/tmp/t_mailcheck_XXXXXX";
     int fd = mkstemp(script);
-    if (fd < 0)
-        return NULL;
+    if (fd < 0) return NULL;
     FILE *f = fdopen(fd, "w");
     fputs(T_MAIL_SUMMARY_PY, f);
     fclose(f);
@@ -113,8 +113,7 @@ __attribute__((unused)) static void t_sha256_file(const char *path, char hex[65]
     FILE *p = popen(cmd, "r");
     hex[0] = '\0';
     if (p) {
-        if (fscanf(p, "%64s", hex) != 1)
-            hex[0] = '\0';
+        if (fscanf(p, "%64s", hex) != 1) hex[0] = '\0';
         pclose(p);
     }
 }

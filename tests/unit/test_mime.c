@@ -30,20 +30,16 @@ static int b64val(int c)
 static long b64dec(const char *s, size_t n, unsigned char *out)
 {
     long o = 0;
-    if (n % 4)
-        return -1;
+    if (n % 4) return -1;
     for (size_t i = 0; i < n; i += 4) {
         int v[4];
         for (int k = 0; k < 4; k++)
             v[k] = s[i + k] == '=' ? 0 : b64val(s[i + k]);
-        if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0)
-            return -1;
+        if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0) return -1;
         unsigned x = (unsigned)(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
         out[o++] = (unsigned char)(x >> 16);
-        if (s[i + 2] != '=')
-            out[o++] = (unsigned char)(x >> 8);
-        if (s[i + 3] != '=')
-            out[o++] = (unsigned char)x;
+        if (s[i + 2] != '=') out[o++] = (unsigned char)(x >> 8);
+        if (s[i + 3] != '=') out[o++] = (unsigned char)x;
     }
     return o;
 }
@@ -52,13 +48,14 @@ static int valid_utf8(const unsigned char *s, long n)
 {
     long i = 0;
     while (i < n) {
-        int len = s[i] < 0x80 ? 1 : (s[i] & 0xE0) == 0xC0 ? 2 : (s[i] & 0xF0) == 0xE0 ? 3
-                                  : (s[i] & 0xF8) == 0xF0 ? 4 : 0;
-        if (!len || i + len > n)
-            return 0;
+        int len = s[i] < 0x80             ? 1
+                  : (s[i] & 0xE0) == 0xC0 ? 2
+                  : (s[i] & 0xF0) == 0xE0 ? 3
+                  : (s[i] & 0xF8) == 0xF0 ? 4
+                                          : 0;
+        if (!len || i + len > n) return 0;
         for (int k = 1; k < len; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
         i += len;
     }
     return 1;
@@ -81,8 +78,7 @@ static const char *write_file(const char *name, const void *data, size_t n)
 {
     const char *path = af_sprintf(A, "%s/%s", tmpdir, name);
     FILE *f = fopen(path, "wb");
-    if (n)
-        fwrite(data, 1, n, f);
+    if (n) fwrite(data, 1, n, f);
     fclose(f);
     return path;
 }
@@ -108,8 +104,7 @@ static int has_header(const af_value *sum, const char *name)
 {
     const af_value *h = sum ? af_map_get(sum, "header_names") : NULL;
     for (size_t i = 0; h && i < h->u.list.n; i++)
-        if (strcmp(h->u.list.items[i]->u.s.ptr, name) == 0)
-            return 1;
+        if (strcmp(h->u.list.items[i]->u.s.ptr, name) == 0) return 1;
     return 0;
 }
 
@@ -206,10 +201,8 @@ static void test_encoded_words(void)
     int words = 0, bad = 0;
     for (const char *p = strstr(s, "=?UTF-8?B?"); p; p = strstr(p, "=?UTF-8?B?")) {
         const char *e = strstr(p + 10, "?=");
-        if (!e)
-            break;
-        if (e + 2 - p > 75)
-            bad++;
+        if (!e) break;
+        if (e + 2 - p > 75) bad++;
         unsigned char dec[80];
         long n = b64dec(p + 10, (size_t)(e - p - 10), dec);
         if (n < 0 || !valid_utf8(dec, n))
@@ -243,8 +236,7 @@ static void test_plain_text_folds(void)
     /* unfolding (dropping CRLF) gives the subject back */
     af_buf u = {0};
     for (const char *p = s + 9; *p; p++)
-        if (*p != '\r' && *p != '\n')
-            af_buf_putc(&u, *p);
+        if (*p != '\r' && *p != '\n') af_buf_putc(&u, *p);
     T_STREQ(af_buf_cstr(&u), subj);
     /* "=?" in plain ASCII would read as an encoded word: it gets encoded */
     af_buf_reset(&b);
@@ -276,8 +268,9 @@ static void test_addresses(void)
         T_CHECK(v[3].name == NULL);
         T_STREQ(v[3].addr, "b@y");
     }
-    static const char *bad[] = {"a b@x.org", "Name <a@x.org", "<>", "x\r\nBcc: evil@x.org",
-                                "caf\xc3\xa9@x.org", "Name <a@x.org> trailing"};
+    static const char *bad[] = {
+        "a b@x.org",         "Name <a@x.org",          "<>", "x\r\nBcc: evil@x.org",
+        "caf\xc3\xa9@x.org", "Name <a@x.org> trailing"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         n = 0;
         err[0] = '\0';
@@ -304,14 +297,16 @@ static void test_mime_types(void)
 static void test_plain_message(void)
 {
     const char *to[] = {"a@x.org"};
-    af_mail_msg m = {.from = "sender@x.org", .to = to, .nto = 1, .subject = "Hello",
+    af_mail_msg m = {.from = "sender@x.org",
+                     .to = to,
+                     .nto = 1,
+                     .subject = "Hello",
                      .text = "line one\n.\nline three\n"};
     af_mail_envelope env;
     char err[300];
     const char *p = write_msg(&m, &env, err, sizeof err);
     T_CHECK(p != NULL);
-    if (!p)
-        return;
+    if (!p) return;
     af_value *s = t_mail_summary(A, p);
     T_CHECK(s != NULL);
     T_STREQ(t_get_str(s, "structure"), "text/plain");
@@ -330,8 +325,8 @@ static void test_plain_message(void)
 static void test_html_only_and_alternative(void)
 {
     const char *to[] = {"a@x.org"};
-    af_mail_msg m = {.from = "s@x.org", .to = to, .nto = 1, .subject = "H",
-                     .html = "<p>caf\xc3\xa9</p>"};
+    af_mail_msg m = {
+        .from = "s@x.org", .to = to, .nto = 1, .subject = "H", .html = "<p>caf\xc3\xa9</p>"};
     char err[300];
     const char *p = write_msg(&m, NULL, err, sizeof err);
     af_value *s = p ? t_mail_summary(A, p) : NULL;
@@ -359,8 +354,9 @@ static void test_full_message(void)
     t_sha256_file(binp, h_bin);
     t_sha256_file(emptyp, h_empty);
     t_sha256_file(csvp, h_csv);
-    const char *long_name = "rapport \xc3\xa9t\xc3\xa9 2026 \xe2\x80\x94 version finale tr\xc3\xa8s "
-                            "longue pour tester le pliage des noms de fichiers.bin";
+    const char *long_name =
+        "rapport \xc3\xa9t\xc3\xa9 2026 \xe2\x80\x94 version finale tr\xc3\xa8s "
+        "longue pour tester le pliage des noms de fichiers.bin";
     af_mail_attachment at[] = {
         {binp, long_name, NULL},
         {emptyp, NULL, NULL},
@@ -377,10 +373,20 @@ static void test_full_message(void)
     const char *subject = "Rapport quotidien \xe2\x80\x94 donn\xc3\xa9"
                           "es de l'\xc3\xa9t\xc3\xa9 : 12 fichiers trait\xc3\xa9s, "
                           "\xf0\x9f\x93\x88 et bien d'autres choses encore";
-    af_mail_msg m = {.from = "Ops \xc3\x89quipe <ops@x.org>", .to = to, .nto = 2, .cc = cc,
-                     .ncc = 1, .bcc = bcc, .nbcc = 2, .subject = subject, .text = text,
-                     .html = "<p>Bonjour <b>\xc3\xa9t\xc3\xa9</b></p>", .attachments = at,
-                     .nattachments = 3, .message_id = "<fixed.1@x.org>", .date = 1700000000};
+    af_mail_msg m = {.from = "Ops \xc3\x89quipe <ops@x.org>",
+                     .to = to,
+                     .nto = 2,
+                     .cc = cc,
+                     .ncc = 1,
+                     .bcc = bcc,
+                     .nbcc = 2,
+                     .subject = subject,
+                     .text = text,
+                     .html = "<p>Bonjour <b>\xc3\xa9t\xc3\xa9</b></p>",
+                     .attachments = at,
+                     .nattachments = 3,
+                     .message_id = "<fixed.1@x.org>",
+                     .date = 1700000000};
     af_mail_envelope env;
     char err[300];
     const char *p = write_msg(&m, &env, err, sizeof err);
@@ -450,12 +456,17 @@ static void test_rejected_messages(void)
         {{.from = "s@x.org", .to = badto, .nto = 1}, "to: bad address 'b c@x.org'"},
         {{.from = "s@x.org", .to = to, .nto = 1, .subject = "a\r\nBcc: evil@x.org"}, "subject"},
         {{.from = "a@x.org, b@x.org", .to = to, .nto = 1}, "exactly one sender"},
-        {{.from = "s@x.org", .to = to, .nto = 1,
+        {{.from = "s@x.org",
+          .to = to,
+          .nto = 1,
           .attachments = (af_mail_attachment[]){{"/nonexistent/file.pdf", NULL, NULL}},
           .nattachments = 1},
          "/nonexistent/file.pdf"},
-        {{.from = "s@x.org", .to = to, .nto = 1,
-          .attachments = (af_mail_attachment[]){{tmpdir, NULL, NULL}}, .nattachments = 1},
+        {{.from = "s@x.org",
+          .to = to,
+          .nto = 1,
+          .attachments = (af_mail_attachment[]){{tmpdir, NULL, NULL}},
+          .nattachments = 1},
          "not a regular file"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -491,7 +502,9 @@ int main(void)
     T_RUN(test_rejected_messages);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (getenv("T_KEEP")) printf("# kept %s\n", tmpdir); else if (system(cmd) != 0)
+    if (getenv("T_KEEP"))
+        printf("# kept %s\n", tmpdir);
+    else if (system(cmd) != 0)
         printf("# could not remove %s\n", tmpdir);
     af_arena_free(A);
     T_END();
