@@ -237,6 +237,7 @@ static af_status http_run(af_step *s)
 
     const af_value *json = af_in(s, "json");
     const af_value *body = af_in(s, "body");
+    if (json && json->type == AF_NULL) json = NULL; /* like an absent input, as body */
     if (body && body->type == AF_NULL) body = NULL;
     if (json && body) return af_fail(s, "give either json or body, not both");
     if (file && (json || (body && body->type == AF_STR)))

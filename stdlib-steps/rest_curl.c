@@ -546,7 +546,7 @@ static int rest_request(af_conn *c, af_arena *a, const af_rest_request *rq, af_r
                      AF_KI("status", rs->status),
                      AF_KI("bytes", rs->bytes),
                      {0}};
-        af_conn_log(c, AF_DEBUG, "http_response", f);
+        af_conn_log(c, AF_INFO, "http_response", f);
     }
     rc = 0;
 done:
