@@ -152,8 +152,8 @@ static void describe(smtp *s, CURLcode rc, char *out, size_t outlen)
     long long port = (long long)s->port;
     switch (rc) {
     case CURLE_LOGIN_DENIED:
-        snprintf(out, outlen, "SMTP login failed for user '%s' at %s:%lld%s",
-                 s->username ? s->username : "", s->host, port, said);
+        /* no user name: it may be a decoded secret too */
+        snprintf(out, outlen, "SMTP login failed at %s:%lld%s", s->host, port, said);
         break;
     case CURLE_USE_SSL_FAILED:
         snprintf(out, outlen, "SMTP STARTTLS failed: %s:%lld does not offer STARTTLS", s->host,

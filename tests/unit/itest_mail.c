@@ -257,7 +257,8 @@ static void test_auth_wrong_password(void)
                       af_sprintf(A, "{\"ca_file\": \"%s\", \"retry\": {\"max_attempts\": 2}}", ca),
                       &m, id, err, sizeof err, &logs),
             -1);
-    T_CHECK(strstr(err, "SMTP login failed for user 'afc-test'") != NULL);
+    T_CHECK(strstr(err, "SMTP login failed at 127.0.0.1:") != NULL);
+    T_CHECK(strstr(err, user) == NULL);
     T_CHECK(strstr(err, "535") != NULL);
     T_CHECK(strstr(err, "after 2 attempt(s)") != NULL);
     T_CHECK(strstr(err, bad) == NULL);
