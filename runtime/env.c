@@ -75,7 +75,8 @@ static int decode_text(const char *path, af_buf *b, char *err, size_t errlen)
     for (size_t i = 0; i < b->len;) {
         unsigned cp;
         int n = af__utf8_decode(u + i, b->len - i, &cp);
-        if (n == 1 && u[i] >= 0x80)
+        /* strict, as Python's decoder: no encoded surrogates either */
+        if ((n == 1 && u[i] >= 0x80) || (cp >= 0xd800 && cp <= 0xdfff))
             return af__err(err, errlen, "env file %s: not valid UTF-8 (byte 0x%02x at offset %zu)",
                            path, u[i], i);
         i += (size_t)n;
