@@ -26,7 +26,8 @@ int af__edit_distance(const char *a, const char *b);
 /* Numeric three-way compare (bool counts as int): -1, 0, 1, or 2 when NaN. */
 int af__num_cmp(const af_value *x, const af_value *y);
 /* One UTF-8 sequence: returns its length; invalid bytes give 1 and
- * *cp = 0xDC00 + byte. */
+ * *cp = 0xDC00 + byte. An encoded surrogate (ED A0..BF xx, what the JSON
+ * parser stores for a lone \uD800 escape) gives 3 and the surrogate. */
 int af__utf8_decode(const unsigned char *s, size_t n, unsigned *cp);
 
 /* ---- env.c: the env snapshot and env files ------------------------------ */
