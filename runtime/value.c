@@ -307,7 +307,8 @@ void af_py_float(af_buf *b, double d)
 /* ---- Python str()/repr() --------------------------------------------------- */
 
 /* Decodes one UTF-8 sequence; returns its length (1 for an invalid byte,
- * with *cp = 0xDC00 + byte, like Python's surrogateescape). */
+ * with *cp = 0xDC00 + byte, like Python's surrogateescape). An encoded
+ * surrogate decodes to that surrogate (length 3). */
 int af__utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
 {
     unsigned c = s[0];
@@ -337,7 +338,10 @@ int af__utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
         }
         c = (c << 6) | (s[i] & 0x3f);
     }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+    /* A surrogate (ED A0..BF xx) is what the JSON parser stores for a lone
+     * \uD800-style escape, which json.loads accepts: it decodes to itself so
+     * repr() and ASCII JSON give it back as Python does. */
+    if (c < min || c > 0x10ffff) {
         *cp = 0xdc00 + s[0];
         return 1;
     }
