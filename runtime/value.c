@@ -246,6 +246,45 @@ const char *af_type_name(af_type t)
 
 /* ---- Python float repr ---------------------------------------------------- */
 
+/* Parses nd digits with decimal exponent exp10 (d.ddd x 10^exp10) back to a
+ * double. */
+static double digits_value(int neg, const char *digits, int nd, int exp10)
+{
+    char tmp[48];
+    int n = 0;
+    if (neg) tmp[n++] = '-';
+    tmp[n++] = digits[0];
+    tmp[n++] = '.';
+    for (int i = 1; i < nd; i++) tmp[n++] = digits[i];
+    snprintf(tmp + n, sizeof tmp - (size_t)n, "e%d", exp10);
+    return strtod(tmp, NULL);
+}
+
+/* Adds delta (+1 or -1) to the nd-digit decimal in digits (one unit in the
+ * last place), keeping nd digits: 999+1 becomes 100 with exp10+1, 100-1
+ * becomes 999 with exp10-1. */
+static void digits_step(char *digits, int nd, int *exp10, int delta)
+{
+    int i = nd - 1;
+    if (delta > 0) {
+        while (i >= 0 && digits[i] == '9') digits[i--] = '0';
+        if (i >= 0) {
+            digits[i]++;
+        } else {
+            digits[0] = '1';
+            (*exp10)++;
+        }
+    } else {
+        while (i >= 0 && digits[i] == '0') digits[i--] = '9';
+        digits[i]--;
+        if (digits[0] == '0') {
+            memmove(digits, digits + 1, (size_t)nd - 1);
+            digits[nd - 1] = '9';
+            (*exp10)--;
+        }
+    }
+}
+
 void af_py_float(af_buf *b, double d)
 {
     if (isnan(d)) {
@@ -260,24 +299,37 @@ void af_py_float(af_buf *b, double d)
         af_buf_puts(b, signbit(d) ? "-0.0" : "0.0");
         return;
     }
-    /* shortest %.Ne that reads back exactly, as Python's repr does */
-    char tmp[40];
-    int prec;
-    for (prec = 1; prec <= 17; prec++) {
+    /* Python's repr: the fewest significant digits that read back as d, and
+     * of those the closest to d. At each length the correctly rounded
+     * digits are tried first; when they miss, the neighbour on the other
+     * side of d can still fall inside d's rounding interval (which is not
+     * symmetric at powers of two), so it is tried too. */
+    int neg = signbit(d) != 0, nd = 0, exp10 = 0, found = 0;
+    char digits[24];
+    for (int prec = 1; prec <= 17 && !found; prec++) {
+        char tmp[48];
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
-        if (strtod(tmp, NULL) == d) break;
+        nd = 0;
+        const char *p = tmp + neg;
+        for (; *p && *p != 'e'; p++)
+            if (*p >= '0' && *p <= '9') digits[nd++] = *p;
+        exp10 = atoi(p + 1);
+        double got = strtod(tmp, NULL);
+        if (got == d) {
+            found = 1;
+            break;
+        }
+        /* the neighbour towards d, in magnitude */
+        char alt[24];
+        int alt_exp = exp10;
+        memcpy(alt, digits, (size_t)nd);
+        digits_step(alt, nd, &alt_exp, fabs(got) < fabs(d) ? 1 : -1);
+        if (digits_value(neg, alt, nd, alt_exp) == d) {
+            memcpy(digits, alt, (size_t)nd);
+            exp10 = alt_exp;
+            found = 1;
+        }
     }
-    /* tmp: [-]D[.DDD]e[+-]XX -> digits and decimal exponent */
-    char digits[20];
-    int nd = 0, neg = 0;
-    const char *p = tmp;
-    if (*p == '-') {
-        neg = 1;
-        p++;
-    }
-    for (; *p && *p != 'e'; p++)
-        if (*p >= '0' && *p <= '9') digits[nd++] = *p;
-    int exp10 = atoi(p + 1);
     while (nd > 1 && digits[nd - 1] == '0') nd--;
     if (neg) af_buf_putc(b, '-');
     if (exp10 < -4 || exp10 >= 16) {
