@@ -21,14 +21,16 @@ static void write_str(af_buf *b, const char *s, size_t n, unsigned flags)
     size_t i = 0, run = 0;
     while (i < n) {
         unsigned char c = u[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || !(flags & AF_JSON_ASCII))) {
+        /* ensure_ascii=True keeps only printable ASCII: DEL is escaped too */
+        if (c >= 0x20 && c != '"' && c != '\\' &&
+            (!(flags & AF_JSON_ASCII) || c < 0x7f)) {
             i++;
             run++;
             continue;
         }
         af_buf_put(b, u + i - run, run);
         run = 0;
-        if (c >= 0x80) { /* AF_JSON_ASCII: \uXXXX escapes, surrogate pairs */
+        if (c >= 0x7f) { /* AF_JSON_ASCII: \uXXXX escapes, surrogate pairs */
             unsigned cp;
             int len = af__utf8_decode(u + i, n - i, &cp);
             if (cp >= 0x10000) {
