@@ -22,8 +22,7 @@ static void write_str(af_buf *b, const char *s, size_t n, unsigned flags)
     while (i < n) {
         unsigned char c = u[i];
         /* ensure_ascii=True keeps only printable ASCII: DEL is escaped too */
-        if (c >= 0x20 && c != '"' && c != '\\' &&
-            (!(flags & AF_JSON_ASCII) || c < 0x7f)) {
+        if (c >= 0x20 && c != '"' && c != '\\' && (!(flags & AF_JSON_ASCII) || c < 0x7f)) {
             i++;
             run++;
             continue;
