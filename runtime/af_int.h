@@ -26,7 +26,8 @@ int af__edit_distance(const char *a, const char *b);
 /* Numeric three-way compare (bool counts as int): -1, 0, 1, or 2 when NaN. */
 int af__num_cmp(const af_value *x, const af_value *y);
 /* One UTF-8 sequence: returns its length; invalid bytes give 1 and
- * *cp = 0xDC00 + byte. */
+ * *cp = 0xDC00 + byte. An encoded surrogate (ED A0..BF xx, what the JSON
+ * parser stores for a lone \uD800 escape) gives 3 and the surrogate. */
 int af__utf8_decode(const unsigned char *s, size_t n, unsigned *cp);
 
 /* ---- env.c: the env snapshot and env files ------------------------------ */
@@ -140,9 +141,14 @@ void af__log_event(af__log *lg, af_level lvl, const char *event, const af_kv *ct
 
 int af__rmtree(const char *path); /* 0, or -1 (best effort, continues) */
 /* The reference's _resolve_path. artifacts: the job's artifacts dir (exists).
- * roots: NULL-terminated allowed roots for non-enterprise sandboxing.
+ * roots: NULL-terminated allowed roots for non-enterprise sandboxing (the
+ * reference allows settings.work_root, which its runner sets to the flow's
+ * workspace root); the artifacts dir is always allowed after them.
  * Result is absolute and normalised (no . or .. components, symlinks of
- * existing components resolved like Path.resolve()). */
+ * existing components resolved like Path.resolve()). Errors are the
+ * reference's messages ("Path escapes job artifacts dir in enterprise mode:
+ * P", "Path not under allowed roots: P. Allowed roots: [...]", "Symlink
+ * loop from '...'", "Path contains symlink (sandbox blocked): ..."). */
 int af__path_resolve(af_arena *a, const char *artifacts, const char *const *roots, int sandbox,
                      int enterprise, const char *p, const char **out, char *err, size_t errlen);
 

@@ -75,7 +75,8 @@ static int decode_text(const char *path, af_buf *b, char *err, size_t errlen)
     for (size_t i = 0; i < b->len;) {
         unsigned cp;
         int n = af__utf8_decode(u + i, b->len - i, &cp);
-        if (n == 1 && u[i] >= 0x80)
+        /* strict, as Python's decoder: no encoded surrogates either */
+        if ((n == 1 && u[i] >= 0x80) || (cp >= 0xd800 && cp <= 0xdfff))
             return af__err(err, errlen, "env file %s: not valid UTF-8 (byte 0x%02x at offset %zu)",
                            path, u[i], i);
         i += (size_t)n;
@@ -253,7 +254,8 @@ static int read_dir(af_arena *a, af_value *out, const char *path, char *err, siz
         if (rc == 0) rc = decode_text(fp, &b, err, errlen);
         if (rc == 0) {
             size_t len = b.len;
-            while (len > 0 && b.data[len - 1] == '\n') len--;
+            while (len > 0 && b.data[len - 1] == '\n')
+                len--;
             af_map_set(a, out, names[i], af_strn(a, af_buf_cstr(&b), len));
         }
         af_buf_free(&b);
@@ -297,8 +299,7 @@ static int load_one(af_arena *a, af_value *out, const char *type, const char *pa
         rc = read_dotenv(a, data, full, err, errlen);
     else if (strcmp(t, "json") == 0)
         rc = read_json(a, data, full, err, errlen);
-    else if (strcmp(t, "dir") == 0 || strcmp(t, "directory") == 0 ||
-             strcmp(t, "dir-of-files") == 0)
+    else if (strcmp(t, "dir") == 0 || strcmp(t, "directory") == 0 || strcmp(t, "dir-of-files") == 0)
         rc = read_dir(a, data, full, err, errlen);
     else
         return af__err(err, errlen, "Unsupported env_files type: %s (dotenv, json or dir)",
@@ -318,9 +319,8 @@ static void merge(af_arena *a, af_value *env, const af_value *data)
         af_map_set(a, env, data->u.map.pairs[i].key, data->u.map.pairs[i].val);
 }
 
-int af__envfile_load(af_arena *a, af_value *env, const char *type, const char *path,
-                     int optional, const char *prefix, const char *base_dir, char *err,
-                     size_t errlen)
+int af__envfile_load(af_arena *a, af_value *env, const char *type, const char *path, int optional,
+                     const char *prefix, const char *base_dir, char *err, size_t errlen)
 {
     af_value *data = af_map(a);
     if (load_one(a, data, type, path, optional, prefix, base_dir, err, errlen) < 0) return -1;
@@ -377,8 +377,8 @@ int af__envfiles_load_list(af_arena *a, af_value *env, const af_envfile_def *def
     for (unsigned i = 0; i < n; i++) {
         char ferr[1024];
         const char *type = defs[i].type && *defs[i].type ? defs[i].type : "dotenv";
-        if (load_one(a, data, type, defs[i].path, defs[i].optional, defs[i].prefix, base_dir,
-                     ferr, sizeof ferr) < 0)
+        if (load_one(a, data, type, defs[i].path, defs[i].optional, defs[i].prefix, base_dir, ferr,
+                     sizeof ferr) < 0)
             return af__err(err, errlen, "env_files[%u]: %s", i, ferr);
     }
     merge(a, env, data);

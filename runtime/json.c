@@ -21,14 +21,15 @@ static void write_str(af_buf *b, const char *s, size_t n, unsigned flags)
     size_t i = 0, run = 0;
     while (i < n) {
         unsigned char c = u[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || !(flags & AF_JSON_ASCII))) {
+        /* ensure_ascii=True keeps only printable ASCII: DEL is escaped too */
+        if (c >= 0x20 && c != '"' && c != '\\' && (!(flags & AF_JSON_ASCII) || c < 0x7f)) {
             i++;
             run++;
             continue;
         }
         af_buf_put(b, u + i - run, run);
         run = 0;
-        if (c >= 0x80) { /* AF_JSON_ASCII: \uXXXX escapes, surrogate pairs */
+        if (c >= 0x7f) { /* AF_JSON_ASCII: \uXXXX escapes, surrogate pairs */
             unsigned cp;
             int len = af__utf8_decode(u + i, n - i, &cp);
             if (cp >= 0x10000) {
@@ -124,11 +125,13 @@ typedef struct jp {
 static int jerr(jp *j, const char *msg)
 {
     int line = 1, col = 1;
+    /* columns count characters, as Python's do: UTF-8 continuation bytes
+     * are not counted */
     for (const char *q = j->s; q < j->p && q < j->end; q++) {
         if (*q == '\n') {
             line++;
             col = 1;
-        } else {
+        } else if (((unsigned char)*q & 0xc0) != 0x80) {
             col++;
         }
     }
@@ -194,9 +197,13 @@ static void put_utf8(af_buf *b, unsigned cp)
 /* Parses a string starting at the opening quote into b. */
 static int parse_str(jp *j, af_buf *b)
 {
+    const char *open = j->p;
     j->p++; /* opening quote */
     for (;;) {
-        if (j->p >= j->end) return jerr(j, "unterminated string");
+        if (j->p >= j->end) {
+            j->p = open; /* Python reports where the string starts */
+            return jerr(j, "unterminated string");
+        }
         unsigned char c = (unsigned char)*j->p;
         if (c == '"') {
             j->p++;
@@ -210,8 +217,12 @@ static int parse_str(jp *j, af_buf *b)
             j->p = q;
             continue;
         }
+        const char *backslash = j->p;
         j->p++;
-        if (j->p >= j->end) return jerr(j, "unterminated string");
+        if (j->p >= j->end) {
+            j->p = open;
+            return jerr(j, "unterminated string");
+        }
         char e = *j->p++;
         switch (e) {
         case '"': af_buf_putc(b, '"'); break;
@@ -224,7 +235,10 @@ static int parse_str(jp *j, af_buf *b)
         case 't': af_buf_putc(b, '\t'); break;
         case 'u': {
             unsigned cp;
-            if (hex4(j, &cp) < 0) return jerr(j, "invalid \\u escape");
+            if (hex4(j, &cp) < 0) {
+                j->p--; /* at the 'u', as Python reports it */
+                return jerr(j, "invalid \\u escape");
+            }
             if (cp >= 0xd800 && cp <= 0xdbff && j->end - j->p >= 6 && j->p[0] == '\\' &&
                 j->p[1] == 'u') {
                 const char *save = j->p;
@@ -239,7 +253,7 @@ static int parse_str(jp *j, af_buf *b)
             break;
         }
         default:
-            j->p--;
+            j->p = backslash;
             return jerr(j, "invalid escape");
         }
     }
@@ -255,25 +269,32 @@ static int parse_number(jp *j, af_value **out)
         *out = af_double(j->a, *start == '-' ? -INFINITY : INFINITY);
         return 0;
     }
-    if (j->p >= j->end || *j->p < '0' || *j->p > '9') return jerr(j, "expecting value");
+    if (j->p >= j->end || *j->p < '0' || *j->p > '9') {
+        j->p = start;
+        return jerr(j, "expecting value");
+    }
     if (*j->p == '0') {
         j->p++;
     } else {
         while (j->p < j->end && *j->p >= '0' && *j->p <= '9') j->p++;
     }
     int is_float = 0;
-    if (j->p < j->end && *j->p == '.') {
+    /* A fraction or exponent without digits is not part of the number (it
+     * ends before the '.' or 'e', as Python's number pattern does), so the
+     * error that follows is reported where Python reports it. */
+    if (j->end - j->p >= 2 && j->p[0] == '.' && j->p[1] >= '0' && j->p[1] <= '9') {
         is_float = 1;
         j->p++;
-        if (j->p >= j->end || *j->p < '0' || *j->p > '9') return jerr(j, "expecting digits");
         while (j->p < j->end && *j->p >= '0' && *j->p <= '9') j->p++;
     }
     if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
-        is_float = 1;
-        j->p++;
-        if (j->p < j->end && (*j->p == '+' || *j->p == '-')) j->p++;
-        if (j->p >= j->end || *j->p < '0' || *j->p > '9') return jerr(j, "expecting digits");
-        while (j->p < j->end && *j->p >= '0' && *j->p <= '9') j->p++;
+        const char *q = j->p + 1;
+        if (q < j->end && (*q == '+' || *q == '-')) q++;
+        if (q < j->end && *q >= '0' && *q <= '9') {
+            is_float = 1;
+            while (q < j->end && *q >= '0' && *q <= '9') q++;
+            j->p = q;
+        }
     }
     char tmp[64];
     size_t n = (size_t)(j->p - start);

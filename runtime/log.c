@@ -35,8 +35,10 @@ static void env_word(const af_value *env, const char *key, char *out, size_t n)
     out[0] = 0;
     if (!v || v->type != AF_STR) return;
     const char *s = v->u.s.ptr, *e = s + v->u.s.len;
-    while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) s++;
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r')) e--;
+    while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+        s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        e--;
     size_t len = (size_t)(e - s) < n - 1 ? (size_t)(e - s) : n - 1;
     memcpy(out, s, len);
     out[len] = 0;
@@ -107,12 +109,24 @@ static void put_text_value(af_buf *b, const char *s, size_t n)
         af_buf_put(b, s + i - run, run);
         run = 0;
         switch (c) {
-        case '"': af_buf_puts(b, "\\\""); break;
-        case '\\': af_buf_puts(b, "\\\\"); break;
-        case '\n': af_buf_puts(b, "\\n"); break;
-        case '\r': af_buf_puts(b, "\\r"); break;
-        case '\t': af_buf_puts(b, "\\t"); break;
-        default: af_buf_printf(b, "\\x%02x", c); break;
+        case '"':
+            af_buf_puts(b, "\\\"");
+            break;
+        case '\\':
+            af_buf_puts(b, "\\\\");
+            break;
+        case '\n':
+            af_buf_puts(b, "\\n");
+            break;
+        case '\r':
+            af_buf_puts(b, "\\r");
+            break;
+        case '\t':
+            af_buf_puts(b, "\\t");
+            break;
+        default:
+            af_buf_printf(b, "\\x%02x", c);
+            break;
         }
     }
     af_buf_put(b, s + n - run, run);

@@ -31,7 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 1     /* af_schema_version; bump with a migration step */
+#define SCHEMA_VERSION 1      /* af_schema_version; bump with a migration step */
 #define BUSY_TIMEOUT_MS 30000 /* the reference connects with timeout=30 */
 #define STATUS_RUNS 20        /* runs listed by `status` without a run id */
 
@@ -53,8 +53,8 @@ typedef struct state_backend {
     int (*run_get)(af_state *st, af_arena *a, const char *run_id, af__run_row *out, char *err,
                    size_t errlen);
     /* Latest `limit` runs, newest first; flow_id NULL: every flow. */
-    int (*runs_list)(af_state *st, af_arena *a, const char *flow_id, int limit,
-                     af__run_row **rows, size_t *n, char *err, size_t errlen);
+    int (*runs_list)(af_state *st, af_arena *a, const char *flow_id, int limit, af__run_row **rows,
+                     size_t *n, char *err, size_t errlen);
     int (*job_set)(af_state *st, const char *job_id, const char *run_id, const char *status,
                    const char *error, char *err, size_t errlen);
     int (*job_get)(af_state *st, const char *job_id, const char *run_id, char status[16]);
@@ -70,10 +70,10 @@ typedef struct state_backend {
                      const char **promoted_json);
     /* Every step attempt of a run (and step_runs rows with no attempt),
      * in start order. */
-    int (*steps_list)(af_state *st, af_arena *a, const char *run_id, af__step_row **rows,
-                      size_t *n, char *err, size_t errlen);
-    int (*lock_acquire)(af_state *st, const char *key, const char *owner, int64_t ttl_s,
-                        char *err, size_t errlen);
+    int (*steps_list)(af_state *st, af_arena *a, const char *run_id, af__step_row **rows, size_t *n,
+                      char *err, size_t errlen);
+    int (*lock_acquire)(af_state *st, const char *key, const char *owner, int64_t ttl_s, char *err,
+                        size_t errlen);
     int (*lock_release)(af_state *st, const char *key, const char *owner);
 } state_backend;
 
@@ -228,11 +228,10 @@ static const char *const q_sql[Q_COUNT] = {
         " status=excluded.status, started_ms=coalesce(started_ms, excluded.started_ms),"
         " ended_ms=excluded.ended_ms, error=excluded.error, updated_ms=excluded.updated_ms",
     [Q_JOB_GET] = "SELECT status FROM job_runs WHERE job_id=? AND run_id=?",
-    [Q_JOBS_LIST] =
-        "SELECT j.job_id, j.status, j.updated_at, coalesce(a.started_ms, 0),"
-        " coalesce(a.ended_ms, 0), a.error FROM job_runs j LEFT JOIN af_job_runs a"
-        " ON a.run_id=j.run_id AND a.job_id=j.job_id WHERE j.run_id=?"
-        " ORDER BY coalesce(a.started_ms, a.ended_ms, j.updated_at*1000), j.job_id",
+    [Q_JOBS_LIST] = "SELECT j.job_id, j.status, j.updated_at, coalesce(a.started_ms, 0),"
+                    " coalesce(a.ended_ms, 0), a.error FROM job_runs j LEFT JOIN af_job_runs a"
+                    " ON a.run_id=j.run_id AND a.job_id=j.job_id WHERE j.run_id=?"
+                    " ORDER BY coalesce(a.started_ms, a.ended_ms, j.updated_at*1000), j.job_id",
     [Q_ATT_LAST] = "SELECT attempt, status FROM af_step_attempts"
                    " WHERE run_id=? AND job_id=? AND step_id=? ORDER BY attempt DESC LIMIT 1",
     [Q_ATT_START] = "INSERT OR REPLACE INTO af_step_attempts(run_id, job_id, step_id, attempt,"
@@ -296,8 +295,7 @@ static sqlite3_stmt *stmt(af_state *st, int id, char *err, size_t errlen)
 
 static int db_fail(af_state *st, const char *what, char *err, size_t errlen)
 {
-    return af__err(err, errlen, "state db %s: %s: %s", st->path, what,
-                   sqlite3_errmsg(db_of(st)));
+    return af__err(err, errlen, "state db %s: %s: %s", st->path, what, sqlite3_errmsg(db_of(st)));
 }
 
 static void bind_text(sqlite3_stmt *q, int i, const char *s)
@@ -359,7 +357,8 @@ static void col_status(sqlite3_stmt *q, int i, char status[16])
 static void sq_close(af_state *st)
 {
     sq_state *s = (sq_state *)st;
-    for (int i = 0; i < Q_COUNT; i++) sqlite3_finalize(s->q[i]);
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(s->q[i]);
     sqlite3_close(s->db);
 }
 
@@ -687,8 +686,8 @@ static int sq_steps_list(af_state *st, af_arena *a, const char *run_id, af__step
     sqlite3_stmt *q = stmt(st, Q_STEPS_LIST, err, errlen);
     if (!q) return -1;
     bind_text(q, 1, run_id);
-    return collect(st, a, q, sizeof **rows, read_step, (void **)rows, n,
-                   "reading af_step_attempts", err, errlen);
+    return collect(st, a, q, sizeof **rows, read_step, (void **)rows, n, "reading af_step_attempts",
+                   err, errlen);
 }
 
 static int sq_lock_acquire(af_state *st, const char *key, const char *owner, int64_t ttl_s,
@@ -706,7 +705,7 @@ static int sq_lock_acquire(af_state *st, const char *key, const char *owner, int
     sqlite3_bind_int64(q, 3, now + ttl_s);
     int rc = sqlite3_step(q), acquired = 1;
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) { /* extended result codes are on */
-        acquired = 0; /* someone holds it: the reference's IntegrityError */
+        acquired = 0;                         /* someone holds it: the reference's IntegrityError */
     } else if (rc != SQLITE_DONE) {
         db_fail(st, "writing locks", err, errlen);
         sqlite3_reset(q);
@@ -795,10 +794,10 @@ static int sq_open(af_state **out, const char *path, const af__state_opts *o, ch
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, o && o->busy_timeout_ms > 0 ? o->busy_timeout_ms
-                                                            : BUSY_TIMEOUT_MS);
-    const char *pragmas = (o && o->sync_full) ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                              : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+    sqlite3_busy_timeout(s->db, o && o->busy_timeout_ms > 0 ? o->busy_timeout_ms : BUSY_TIMEOUT_MS);
+    const char *pragmas = (o && o->sync_full)
+                              ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                              : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
     if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         af__err(err, errlen, "state db %s: cannot open: %s", path,
                 msg ? msg : sqlite3_errmsg(s->db));
@@ -950,8 +949,9 @@ int af__state_step_start(af_state *st, const char *run_id, const af__step_row *r
 int af__state_step_end(af_state *st, const char *run_id, const af__step_row *r, char *err,
                        size_t errlen)
 {
-    if (!r->status) return af__err(err, errlen, "state: step '%s' ended without a status",
-                                   r->step_id ? r->step_id : "?");
+    if (!r->status)
+        return af__err(err, errlen, "state: step '%s' ended without a status",
+                       r->step_id ? r->step_id : "?");
     LOCKED(st->be->step_end(st, run_id, r, err, errlen));
 }
 
@@ -961,8 +961,7 @@ int af__state_step_done(af_state *st, af_arena *a, const char *job_id, const cha
 {
     if (outputs_json) *outputs_json = NULL;
     if (promoted_json) *promoted_json = NULL;
-    LOCKED(st->be->step_done(st, a, job_id, run_id, step_id, status, outputs_json,
-                             promoted_json));
+    LOCKED(st->be->step_done(st, a, job_id, run_id, step_id, status, outputs_json, promoted_json));
 }
 
 int af__state_lock_acquire(af_state *st, const char *key, const char *owner, int64_t ttl_s,
@@ -995,8 +994,7 @@ static void fmt_duration(char out[32], int64_t start, int64_t end)
     else if (ms < 3600000)
         snprintf(out, 32, "%lldm%02llds", (long long)(ms / 60000), (long long)(ms / 1000 % 60));
     else
-        snprintf(out, 32, "%lldh%02lldm", (long long)(ms / 3600000),
-                 (long long)(ms / 60000 % 60));
+        snprintf(out, 32, "%lldh%02lldm", (long long)(ms / 3600000), (long long)(ms / 60000 % 60));
 }
 
 static void fmt_time(char out[32], int64_t ms)
@@ -1064,7 +1062,8 @@ static int print_runs(af_state *st, af_arena *a, FILE *out, const char *flow_id,
     }
     if (json) {
         af_value *list = af_list(a), *doc = af_map(a);
-        for (size_t i = 0; i < n; i++) af_list_push(a, list, run_json(a, &rows[i]));
+        for (size_t i = 0; i < n; i++)
+            af_list_push(a, list, run_json(a, &rows[i]));
         af_map_set(a, doc, "runs", list);
         put_json(out, doc);
         return 0;
@@ -1128,8 +1127,8 @@ static void print_step_line(af_arena *a, FILE *out, int wn, int wt, const char *
     char dur[32], att[16] = "";
     fmt_duration(dur, start, end);
     if (attempt) snprintf(att, sizeof att, "%d", attempt);
-    fprintf(out, "%-*s  %-*s  %-8s  %-7s  %-8s  %s\n", wn, one_line(a, name), wt,
-            one_line(a, type), status, att, dur, one_line(a, error));
+    fprintf(out, "%-*s  %-*s  %-8s  %-7s  %-8s  %s\n", wn, one_line(a, name), wt, one_line(a, type),
+            status, att, dur, one_line(a, error));
 }
 
 static int print_run(af_state *st, af_arena *a, FILE *out, const char *run_id, int json)
@@ -1155,7 +1154,8 @@ static int print_run(af_state *st, af_arena *a, FILE *out, const char *run_id, i
     if (njobs) memcpy(all, jobs, njobs * sizeof *all);
     for (size_t i = 0; i < nsteps; i++) {
         size_t k = 0;
-        while (k < nall && strcmp(all[k].job_id, steps[i].job_id) != 0) k++;
+        while (k < nall && strcmp(all[k].job_id, steps[i].job_id) != 0)
+            k++;
         if (k == nall) all[nall++] = (job_row){.job_id = steps[i].job_id, .status = "-"};
     }
 

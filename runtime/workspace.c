@@ -96,8 +96,8 @@ typedef struct resolver {
     af_arena *a;
     seen_link *seen;
     size_t nseen, capseen;
-    const char *watch;  /* directory whose inner symlinks are recorded, or NULL */
-    const char *hit;    /* first such symlink */
+    const char *watch; /* directory whose inner symlinks are recorded, or NULL */
+    const char *hit;   /* first such symlink */
     int depth;
 } resolver;
 
@@ -131,14 +131,17 @@ static char *normpath(af_arena *a, const char *p)
     af_buf b = {0};
     const char *s = p;
     while (*s) {
-        while (*s == '/') s++;
+        while (*s == '/')
+            s++;
         const char *e = s;
-        while (*e && *e != '/') e++;
+        while (*e && *e != '/')
+            e++;
         size_t n = (size_t)(e - s);
         if (n == 0 || (n == 1 && s[0] == '.')) {
             /* nothing */
         } else if (n == 2 && s[0] == '.' && s[1] == '.') {
-            while (b.len > 0 && b.data[b.len - 1] != '/') b.len--;
+            while (b.len > 0 && b.data[b.len - 1] != '/')
+                b.len--;
             if (b.len > 0) b.len--; /* the slash */
             if (b.data) b.data[b.len] = 0;
         } else {
@@ -284,7 +287,8 @@ static int reject_symlink_chain(af_arena *a, const char *root, const char *cand,
     size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
     const char *s = cand + rl;
     while (*s) {
-        while (*s == '/') s++;
+        while (*s == '/')
+            s++;
         if (!*s) break;
         const char *e = strchr(s, '/');
         if (!e) e = s + strlen(s);
@@ -297,8 +301,7 @@ static int reject_symlink_chain(af_arena *a, const char *root, const char *cand,
             if (lstat(cur, &sb) == 0)
                 is_link = S_ISLNK(sb.st_mode);
             else if (errno != ENOENT && errno != ENOTDIR && errno != EBADF && errno != ELOOP)
-                return af__err(err, errlen, "Unable to validate path segment for symlink: %s",
-                               cur);
+                return af__err(err, errlen, "Unable to validate path segment for symlink: %s", cur);
         }
         if (is_link)
             return af__err(err, errlen, "Path contains symlink (sandbox blocked): %s", cur);
@@ -327,8 +330,7 @@ int af__path_resolve(af_arena *a, const char *artifacts, const char *const *root
     }
     if (enterprise) {
         if (!under(cand, root))
-            return af__err(err, errlen, "Path escapes job artifacts dir in enterprise mode: %s",
-                           p);
+            return af__err(err, errlen, "Path escapes job artifacts dir in enterprise mode: %s", p);
         if (r.hit)
             return af__err(err, errlen, "Path contains symlink (sandbox blocked): %s", r.hit);
         if (reject_symlink_chain(a, root, cand, err, errlen) < 0) return -1;
@@ -338,7 +340,8 @@ int af__path_resolve(af_arena *a, const char *artifacts, const char *const *root
     /* _allowed_roots: the given roots, then the artifacts dir; resolved,
      * existing, each once */
     size_t nr = 0;
-    for (const char *const *q = roots; q && *q; q++) nr++;
+    for (const char *const *q = roots; q && *q; q++)
+        nr++;
     const char **allowed = af_alloc(a, (nr + 1) * sizeof *allowed);
     size_t na = 0;
     for (size_t i = 0; i <= nr; i++) {
@@ -378,8 +381,7 @@ int af__path_resolve(af_arena *a, const char *artifacts, const char *const *root
         af_py_repr(&b, &v);
     }
     af_buf_putc(&b, ']');
-    af__err(err, errlen, "Path not under allowed roots: %s. Allowed roots: %s", p,
-            af_buf_cstr(&b));
+    af__err(err, errlen, "Path not under allowed roots: %s. Allowed roots: %s", p, af_buf_cstr(&b));
     af_buf_free(&b);
     return -1;
 }

@@ -96,8 +96,8 @@ static void make_fixtures(void)
 static void test_snapshot(void)
 {
     af_arena *a = af_arena_new();
-    char *environ_[] = {"HOME=/root", "EMPTY=", "EQ=a=b", "NOEQ", "DUP=first", "DUP=second",
-                        "=weird", "UTF=caf\xc3\xa9", NULL};
+    char *environ_[] = {"HOME=/root", "EMPTY=", "EQ=a=b",          "NOEQ", "DUP=first",
+                        "DUP=second", "=weird", "UTF=caf\xc3\xa9", NULL};
     af_value *m = af__env_snapshot(a, environ_);
     T_STREQ(dump(a, m), "{\"HOME\": \"/root\", \"EMPTY\": \"\", \"EQ\": \"a=b\", \"DUP\": "
                         "\"first\", \"\": \"weird\", \"UTF\": \"caf\\u00e9\"}");
@@ -174,13 +174,12 @@ static const char *ref_load(const char *spec)
     static char out[16384];
     const char *py = p("ref.py");
     FILE *f = fopen(py, "w");
-    fprintf(f,
-            "import json, sys\n"
-            "from aetherflow.core.runtime.envfiles import load_env_files, parse_env_files_json\n"
-            "try:\n"
-            "    print(json.dumps(load_env_files(parse_env_files_json(sys.argv[1]))))\n"
-            "except Exception as e:\n"
-            "    print('ERROR', type(e).__name__)\n");
+    fprintf(f, "import json, sys\n"
+               "from aetherflow.core.runtime.envfiles import load_env_files, parse_env_files_json\n"
+               "try:\n"
+               "    print(json.dumps(load_env_files(parse_env_files_json(sys.argv[1]))))\n"
+               "except Exception as e:\n"
+               "    print('ERROR', type(e).__name__)\n");
     fclose(f);
     const char *specf = p("spec.json");
     f = fopen(specf, "w");
@@ -307,7 +306,8 @@ static void expect_fail(af_arena *a, const char *type, const char *path, int opt
     af_map_set(a, env, "KEEP", af_str(a, "1"));
     char err[1024] = "";
     T_INTEQ(af__envfile_load(a, env, type, path, optional, NULL, NULL, err, sizeof err), -1);
-    if (!strstr(err, want_in_err)) printf("#   error was: %s\n#   expected: %s\n", err, want_in_err);
+    if (!strstr(err, want_in_err))
+        printf("#   error was: %s\n#   expected: %s\n", err, want_in_err);
     T_CHECK(strstr(err, want_in_err) != NULL);
     T_INTEQ(env->u.map.n, 1); /* nothing half-loaded */
 }
@@ -323,8 +323,7 @@ static void test_broken_files(void)
     char err[512] = "";
     T_INTEQ(af__envfile_load(a, env, "dotenv", p("missing.env"), 1, NULL, NULL, err, sizeof err),
             0);
-    T_INTEQ(af__envfile_load(a, env, "bogus", p("missing.env"), 1, NULL, NULL, err, sizeof err),
-            0);
+    T_INTEQ(af__envfile_load(a, env, "bogus", p("missing.env"), 1, NULL, NULL, err, sizeof err), 0);
     T_INTEQ(env->u.map.n, 0);
     /* a path through a file is missing too, as Path.exists() says */
     snprintf(want, sizeof want, "env file not found: %s", p("a.env/x"));
@@ -373,7 +372,8 @@ static void expect_json_fail(af_arena *a, const char *spec, const char *want_in_
     af_value *env = af_map(a);
     char err[1024] = "";
     T_INTEQ(af__envfiles_json(a, env, spec, err, sizeof err), -1);
-    if (!strstr(err, want_in_err)) printf("#   error was: %s\n#   expected: %s\n", err, want_in_err);
+    if (!strstr(err, want_in_err))
+        printf("#   error was: %s\n#   expected: %s\n", err, want_in_err);
     T_CHECK(strstr(err, want_in_err) != NULL);
     T_INTEQ(env->u.map.n, 0);
 }

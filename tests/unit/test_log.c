@@ -81,15 +81,19 @@ static void parse_text(const char *line, parsed *p)
             while (*s && *s != '"') {
                 if (*s == '\\') {
                     s++;
-                    if (*s == 'n') v[k++] = '\n';
-                    else if (*s == 'r') v[k++] = '\r';
-                    else if (*s == 't') v[k++] = '\t';
+                    if (*s == 'n')
+                        v[k++] = '\n';
+                    else if (*s == 'r')
+                        v[k++] = '\r';
+                    else if (*s == 't')
+                        v[k++] = '\t';
                     else if (*s == 'x') {
                         unsigned c;
                         sscanf(s + 1, "%2x", &c);
                         v[k++] = (char)c;
                         s += 2;
-                    } else v[k++] = *s;
+                    } else
+                        v[k++] = *s;
                     s++;
                 } else {
                     v[k++] = *s++;
@@ -98,7 +102,8 @@ static void parse_text(const char *line, parsed *p)
             if (*s != '"') p->bad = 1;
             s++;
         } else {
-            while (*s && *s != ' ' && *s != '\n') v[k++] = *s++;
+            while (*s && *s != ' ' && *s != '\n')
+                v[k++] = *s++;
         }
         v[k] = 0;
         p->n++;
@@ -120,7 +125,7 @@ static void test_text_line(void)
     af_arena *a = af_arena_new();
     af__log lg = make_log(a, NULL, NULL);
     FILE *f = cap_open(&lg);
-    af_kv ctx[] = {AF_KS("flow_id", "f"), AF_KS("run_id", "r"), AF_KS("job_id", "j"),
+    af_kv ctx[] = {AF_KS("flow_id", "f"), AF_KS("run_id", "r"),    AF_KS("job_id", "j"),
                    AF_KS("step_id", "s"), AF_KS("step_type", "t"), {0}};
     af_kv fields[] = {AF_KS("status", "SUCCESS"), AF_KI("duration_ms", 3), {0}};
     int64_t before = af__now_ms();
@@ -154,9 +159,9 @@ static void test_text_quoting(void)
         {"tab\there", "\"tab\\there\""},
         {"bell\x07", "\"bell\\x07\""},
         {"del\x7f", "\"del\\x7f\""},
-        {"C:\\dir\\file", "C:\\dir\\file"},         /* bare: no escapes outside quotes */
-        {"a \\ b", "\"a \\\\ b\""},                 /* quoted: backslash escaped */
-        {"héllo wörld", "\"héllo wörld\""},         /* UTF-8 kept */
+        {"C:\\dir\\file", "C:\\dir\\file"}, /* bare: no escapes outside quotes */
+        {"a \\ b", "\"a \\\\ b\""},         /* quoted: backslash escaped */
+        {"héllo wörld", "\"héllo wörld\""}, /* UTF-8 kept */
         {"naïve", "naïve"},
         {"/path/with spaces/x.csv", "\"/path/with spaces/x.csv\""},
     };
@@ -271,9 +276,12 @@ static void test_json_line(void)
     af_list_push(a, l, af_str(a, "ü\n"));
     af_map_set(a, m, "k", l);
     af_kv ctx[] = {AF_KS("flow_id", "f"), AF_KS("run_id", "r"), {0}};
-    af_kv fields[] = {AF_KS("status", "SUCCESS"), AF_KI("duration_ms", 3),
-                      AF_KVAL("outputs", m),      AF_KS("msg", "a \"q\"\nb\tc\x01"),
-                      AF_KS("none", NULL),        AF_KVAL("nv", NULL),
+    af_kv fields[] = {AF_KS("status", "SUCCESS"),
+                      AF_KI("duration_ms", 3),
+                      AF_KVAL("outputs", m),
+                      AF_KS("msg", "a \"q\"\nb\tc\x01"),
+                      AF_KS("none", NULL),
+                      AF_KVAL("nv", NULL),
                       {0}};
     int64_t before = af__now_ms();
     af__log_event(&lg, AF_INFO, "step_end", ctx, fields);
@@ -305,7 +313,8 @@ static void test_json_line(void)
 static int count_lines(const char *s)
 {
     int n = 0;
-    for (; *s; s++) n += *s == '\n';
+    for (; *s; s++)
+        n += *s == '\n';
     return n;
 }
 
@@ -328,18 +337,18 @@ static void test_levels(void)
         int lines;
         const char *first;
     } cases[] = {
-        {NULL, 3, "INFO i"},        {"INFO", 3, "INFO i"},       {"DEBUG", 4, "DEBUG d"},
-        {"debug", 4, "DEBUG d"},    {"WARNING", 2, "WARNING w"}, {"warn", 2, "WARNING w"},
-        {"ERROR", 1, "ERROR e"},    {" error\n", 1, "ERROR e"},  {"30", 2, "WARNING w"},
-        {"10", 4, "DEBUG d"},       {"CRITICAL", 0, NULL},       {"bogus", 3, "INFO i"},
+        {NULL, 3, "INFO i"},     {"INFO", 3, "INFO i"},       {"DEBUG", 4, "DEBUG d"},
+        {"debug", 4, "DEBUG d"}, {"WARNING", 2, "WARNING w"}, {"warn", 2, "WARNING w"},
+        {"ERROR", 1, "ERROR e"}, {" error\n", 1, "ERROR e"},  {"30", 2, "WARNING w"},
+        {"10", 4, "DEBUG d"},    {"CRITICAL", 0, NULL},       {"bogus", 3, "INFO i"},
         {"", 3, "INFO i"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *out = emit_all(a, cases[i].setting);
         T_INTEQ(count_lines(out), cases[i].lines);
         if (cases[i].first) {
-            T_CHECK(strlen(out) > 25 && strncmp(out + 25, cases[i].first,
-                                                strlen(cases[i].first)) == 0);
+            T_CHECK(strlen(out) > 25 &&
+                    strncmp(out + 25, cases[i].first, strlen(cases[i].first)) == 0);
         }
     }
     af__log lg = make_log(a, "text", NULL);
@@ -389,14 +398,14 @@ static void run_writers(int fd, size_t linelen, int json)
             payload[linelen / 2] = ' ';
             payload[linelen] = 0;
             for (int i = 0; i < NLINES; i++) {
-                af_kv fields[] = {AF_KI("proc", p), AF_KI("i", i), AF_KS("payload", payload),
-                                  {0}};
+                af_kv fields[] = {AF_KI("proc", p), AF_KI("i", i), AF_KS("payload", payload), {0}};
                 af__log_event(&lg, AF_INFO, "load", NULL, fields);
             }
             _exit(0);
         }
     }
-    for (int p = 0; p < NPROC; p++) waitpid(pids[p], NULL, 0);
+    for (int p = 0; p < NPROC; p++)
+        waitpid(pids[p], NULL, 0);
 }
 
 static int check_lines(const char *data, size_t len, size_t linelen, int json, int want)
@@ -457,7 +466,8 @@ static void test_no_interleaving(void)
         static char buf[8 << 20];
         size_t n = 0;
         ssize_t r;
-        while ((r = read(pfd[0], buf + n, sizeof buf - n)) > 0) n += (size_t)r;
+        while ((r = read(pfd[0], buf + n, sizeof buf - n)) > 0)
+            n += (size_t)r;
         _exit(check_lines(buf, n, 3500, 0, 800) ? 0 : 1);
     }
     close(pfd[0]);

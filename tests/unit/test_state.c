@@ -216,7 +216,8 @@ static void test_schema_live_reference(void)
         T_STREQ(norm_ddl(tpath("ours.db"), tables[i]), norm_ddl(tpath("ref.db"), tables[i]));
         T_STREQ(cols(tpath("ours.db"), tables[i]), cols(tpath("ref.db"), tables[i]));
     }
-    T_STREQ(q1(tpath("ref.db"), "PRAGMA journal_mode"), q1(tpath("ours.db"), "PRAGMA journal_mode"));
+    T_STREQ(q1(tpath("ref.db"), "PRAGMA journal_mode"),
+            q1(tpath("ours.db"), "PRAGMA journal_mode"));
     /* A database the reference made opens as ours (our tables are added). */
     char err[512] = "";
     st = NULL;
@@ -355,9 +356,9 @@ static void test_job_transitions(void)
     T_STREQ(status, "RUNNING");
     T_STREQ(q1(db, "SELECT status IS NULL FROM af_job_runs WHERE job_id='j1'"), "0");
     T_STREQ(q1(db, "SELECT ended_ms IS NULL AND started_ms > 0 FROM af_job_runs"), "1");
-    T_INTEQ(af__state_job_set_ex(st, "j1", "r1", "FAILED", "step 'x' failed: boom", err,
-                                 sizeof err),
-            0);
+    T_INTEQ(
+        af__state_job_set_ex(st, "j1", "r1", "FAILED", "step 'x' failed: boom", err, sizeof err),
+        0);
     T_INTEQ(af__state_job_get(st, "j1", "r1", status), 1);
     T_STREQ(status, "FAILED");
     /* one row per (job, run): INSERT OR REPLACE, updated_at in epoch seconds */
@@ -777,8 +778,8 @@ static void test_busy_wait(void)
     if (pid == 0) {
         sqlite3 *db;
         sqlite3_open(tpath("busy.db"), &db);
-        sqlite3_exec(db, "BEGIN IMMEDIATE; INSERT INTO locks VALUES('held','c',9999999999);",
-                     NULL, NULL, NULL);
+        sqlite3_exec(db, "BEGIN IMMEDIATE; INSERT INTO locks VALUES('held','c',9999999999);", NULL,
+                     NULL, NULL);
         char c = 'x';
         if (write(go[1], &c, 1) != 1) _exit(1);
         usleep(300 * 1000);
@@ -862,8 +863,10 @@ static void test_status_one_run(void)
     /* the step lines: name, type, status, attempt, duration, error on one line */
     T_CHECK(strstr(out, "  fetch") != NULL);
     T_CHECK(strstr(out, "sftp_download  SUCCESS   1        500ms") != NULL);
-    T_CHECK(strstr(out, "db_load        FAILED    1        2.0s      table \"t\" missing second line\n") !=
-            NULL);
+    T_CHECK(
+        strstr(out,
+               "db_load        FAILED    1        2.0s      table \"t\" missing second line\n") !=
+        NULL);
     T_CHECK(strstr(out, "step 'load' failed") != NULL);
     T_CHECK(strstr(out, "report") != NULL && strstr(out, "BLOCKED") != NULL);
     /* extract is listed before its steps, before report */
@@ -947,7 +950,8 @@ static void test_status_runs(void)
             NULL);
     T_CHECK(strstr(out, "feedfacecafeb") == NULL); /* a 12-character prefix */
     int lines = 0;
-    for (char *p = out; *p; p++) lines += *p == '\n';
+    for (char *p = out; *p; p++)
+        lines += *p == '\n';
     T_INTEQ(lines, 21);
     if (t_failed_checks) printf("#   output:\n%s", out);
 

@@ -86,8 +86,8 @@ typedef struct mode {
     int sandbox, enterprise, with_root;
 } mode;
 
-static const char *resolve(af_arena *a, mode m, const char *art, const char *p, int *rc,
-                           char *err, size_t errlen)
+static const char *resolve(af_arena *a, mode m, const char *art, const char *p, int *rc, char *err,
+                           size_t errlen)
 {
     const char *roots[] = {W, NULL};
     const char *out = NULL;
@@ -172,8 +172,7 @@ static void test_absolute_paths(void)
     expect(m, tp("%s/workshop", T),
            "Path not under allowed roots: %s/workshop. Allowed roots: ['%s/work', '" A_ "']");
     expect(m, "/", "Path not under allowed roots: /. Allowed roots: ['%s/work', '" A_ "']");
-    expect(m, "//etc", "Path not under allowed roots: //etc. Allowed roots: ['%s/work', '" A_
-                       "']");
+    expect(m, "//etc", "Path not under allowed roots: //etc. Allowed roots: ['%s/work', '" A_ "']");
 }
 
 static void test_symlinks_sandbox(void)
@@ -280,15 +279,47 @@ static int ref_available(void)
     return access(probe, R_OK) == 0 && system("python3 -c 'import pydantic' >/dev/null 2>&1") == 0;
 }
 
-static const char *const live_paths[] = {
-    "", ".", "out.csv", "sub/file.txt", "sub/../sub/file.txt", "./sub/./file.txt",
-    "sub//file.txt", "new/dir/file", "a b/c d", "../x", "../artifacts/x", "../../../../shared",
-    "../../../../../outside/secret", "../../../../../../../../../etc/passwd", "/etc/passwd", "/",
-    "//etc", "link_in/file.txt", "link_abs_in/file.txt", "chain/file.txt", "link_out/secret",
-    "link_etc/passwd", "link_out/../work/x", "link_in/../x", "up/x", "up/artifacts/x",
-    "sub/to_shared/data.csv", "dangling", "dangling/x", "loop", "loop/x", "loopa/x", "loop/..",
-    "nope/../x", "@ART/x", "@W/shared/data.csv", "@W/link_to_art/x", "@T/outside/secret",
-    "@W/../outside/secret", "@Tartlink/z", NULL};
+static const char *const live_paths[] = {"",
+                                         ".",
+                                         "out.csv",
+                                         "sub/file.txt",
+                                         "sub/../sub/file.txt",
+                                         "./sub/./file.txt",
+                                         "sub//file.txt",
+                                         "new/dir/file",
+                                         "a b/c d",
+                                         "../x",
+                                         "../artifacts/x",
+                                         "../../../../shared",
+                                         "../../../../../outside/secret",
+                                         "../../../../../../../../../etc/passwd",
+                                         "/etc/passwd",
+                                         "/",
+                                         "//etc",
+                                         "link_in/file.txt",
+                                         "link_abs_in/file.txt",
+                                         "chain/file.txt",
+                                         "link_out/secret",
+                                         "link_etc/passwd",
+                                         "link_out/../work/x",
+                                         "link_in/../x",
+                                         "up/x",
+                                         "up/artifacts/x",
+                                         "sub/to_shared/data.csv",
+                                         "dangling",
+                                         "dangling/x",
+                                         "loop",
+                                         "loop/x",
+                                         "loopa/x",
+                                         "loop/..",
+                                         "nope/../x",
+                                         "@ART/x",
+                                         "@W/shared/data.csv",
+                                         "@W/link_to_art/x",
+                                         "@T/outside/secret",
+                                         "@W/../outside/secret",
+                                         "@Tartlink/z",
+                                         NULL};
 
 static void test_live_reference(void)
 {
@@ -298,10 +329,14 @@ static void test_live_reference(void)
     FILE *f = fopen(cases, "w");
     for (int i = 0; live_paths[i]; i++) {
         const char *lp = live_paths[i];
-        if (strncmp(lp, "@ART", 4) == 0) fprintf(f, "%s%s\n", ART, lp + 4);
-        else if (strncmp(lp, "@W", 2) == 0) fprintf(f, "%s%s\n", W, lp + 2);
-        else if (strncmp(lp, "@T", 2) == 0) fprintf(f, "%s/%s\n", T, lp + 2);
-        else fprintf(f, "%s\n", lp);
+        if (strncmp(lp, "@ART", 4) == 0)
+            fprintf(f, "%s%s\n", ART, lp + 4);
+        else if (strncmp(lp, "@W", 2) == 0)
+            fprintf(f, "%s%s\n", W, lp + 2);
+        else if (strncmp(lp, "@T", 2) == 0)
+            fprintf(f, "%s/%s\n", T, lp + 2);
+        else
+            fprintf(f, "%s\n", lp);
     }
     fclose(f);
     f = fopen(py, "w");
@@ -408,7 +443,8 @@ static void test_rmtree(void)
     /* deep nesting */
     char deep[8192];
     snprintf(deep, sizeof deep, "%s/deep", root);
-    for (int i = 0; i < 60; i++) strcat(deep, "/d");
+    for (int i = 0; i < 60; i++)
+        strcat(deep, "/d");
     mk(deep);
     touch(tp("%s/leaf", deep), "x");
 
