@@ -217,7 +217,9 @@ static int setup(af__run *r, const af_flow_def *f, const char *prog, int need_re
 
     if (open_state) {
         const char *path = (v = af_map_get(st, "path")) && v->type == AF_STR ? v->u.s.ptr : "/tmp/state/aetherflow.sqlite";
-        if (af__state_open(&r->state, path, err, sizeof err) < 0)
+        af__state_opts so;
+        af__state_opts_from_env(&so, r->env);
+        if (af__state_open_ex(&r->state, path, &so, err, sizeof err) < 0)
             return fatal(prog, af_sprintf(a, "state store %s: %s", path, err));
     }
     if (need_resources && af__resources_resolve(r, err, sizeof err, &missing) < 0)

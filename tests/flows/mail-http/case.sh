@@ -1,10 +1,10 @@
-SRV=$WORK/srv
-mkdir -p "$SRV"
-trap 'bash "$ROOT_DIR/tests/servers/smtpd.sh" stop "$SRV"; bash "$ROOT_DIR/tests/servers/httpd.sh" stop "$SRV"' EXIT
+# each server keeps its state (and its certificate) in its own directory
 ROOT_DIR=$(cd "$CASE_DIR/../../.." && pwd)
-bash "$ROOT_DIR/tests/servers/smtpd.sh" start "$SRV" >/dev/null
-bash "$ROOT_DIR/tests/servers/httpd.sh" start "$SRV" >/dev/null
-set -a; . "$SRV/smtpd.env"; . "$SRV/httpd.env"; set +a
+mkdir -p "$WORK/smtpd" "$WORK/httpd"
+trap 'bash "$ROOT_DIR/tests/servers/smtpd.sh" stop "$WORK/smtpd"; bash "$ROOT_DIR/tests/servers/httpd.sh" stop "$WORK/httpd"' EXIT
+bash "$ROOT_DIR/tests/servers/smtpd.sh" start "$WORK/smtpd" >/dev/null
+bash "$ROOT_DIR/tests/servers/httpd.sh" start "$WORK/httpd" >/dev/null
+set -a; . "$WORK/smtpd/smtpd.env"; . "$WORK/httpd/httpd.env"; set +a
 printf 'id,name\n1,alpha\n' > "$HTTPD_WWW/report.csv"
 build "$CASE_DIR/flow.yaml"
 run ./flow --run-id r1
