@@ -165,14 +165,19 @@ static int has_bom(const loader *L)
     return L->src->len >= 3 && memcmp(L->src->text, "\xef\xbb\xbf", 3) == 0;
 }
 
-/* libyaml's 0-based mark as a 1-based position. A byte order mark takes a
- * column in libyaml's count but not in PyYAML's; we count as PyYAML. */
+/* A UTF-8 byte order mark: libyaml, told the text is UTF-8, would take it
+ * for a character of the first line, so it never sees it (PyYAML skips it
+ * too, without counting a column). */
+static size_t bom_len(const loader *L)
+{
+    return has_bom(L) ? 3 : 0;
+}
+
+/* libyaml's 0-based mark as a 1-based position. */
 static afc_pos mkpos(loader *L, yaml_mark_t m)
 {
-    size_t col = m.column;
-    if (m.line == 0 && col > 0 && has_bom(L)) col--;
     afc_pos p = {L->src, m.line >= INT_MAX ? INT_MAX : (int)m.line + 1,
-                 col >= INT_MAX ? INT_MAX : (int)col + 1};
+                 m.column >= INT_MAX ? INT_MAX : (int)m.column + 1};
     return p;
 }
 
@@ -213,7 +218,7 @@ static const char *node_id(const rnode *r)
 static size_t byte_of_char(const loader *L, size_t idx)
 {
     const unsigned char *t = (const unsigned char *)L->src->text;
-    size_t i = 0, n = L->src->len;
+    size_t i = bom_len(L), n = L->src->len;
     while (idx > 0 && i < n) {
         unsigned cp;
         i += (size_t)af__utf8_decode(t + i, n - i, &cp);
@@ -233,25 +238,41 @@ static size_t ybreak(const char *p, const char *end)
     return 0;
 }
 
-/* Line and column of a byte offset, counted as libyaml counts them. */
-static afc_pos pos_of_byte(loader *L, size_t off)
+/* A position moving forward through the text: line and column of a byte
+ * offset, counted as libyaml counts them (and PyYAML, for the BOM). */
+typedef struct cursor {
+    size_t off;
+    afc_pos pos;
+} cursor;
+
+static afc_pos cursor_to(loader *L, cursor *c, size_t off)
 {
     const char *t = L->src->text, *end = t + L->src->len;
-    afc_pos p = {L->src, 1, 1};
-    size_t i = has_bom(L) && off >= 3 ? 3 : 0;
+    if (!c->pos.src || off < c->off) {
+        c->pos = (afc_pos){L->src, 1, 1};
+        c->off = has_bom(L) && off >= 3 ? 3 : 0;
+    }
+    size_t i = c->off;
     while (i < off && t + i < end) {
         size_t b = ybreak(t + i, end);
         if (b) {
             i += b;
-            p.line++;
-            p.col = 1;
+            c->pos.line++;
+            c->pos.col = 1;
         } else {
             unsigned cp;
             i += (size_t)af__utf8_decode((const unsigned char *)t + i, (size_t)(end - t - i), &cp);
-            p.col++;
+            c->pos.col++;
         }
     }
-    return p;
+    c->off = i;
+    return c->pos;
+}
+
+static afc_pos pos_of_byte(loader *L, size_t off)
+{
+    cursor c = {0};
+    return cursor_to(L, &c, off);
 }
 
 /* libyaml puts the end of the stream on a line of its own; point at the real
@@ -326,7 +347,7 @@ static void report_yaml_error(loader *L)
     }
     const char *problem = p->problem ? p->problem : "unknown YAML error";
     if (p->error == YAML_READER_ERROR) {
-        afc_pos pos = pos_of_byte(L, p->problem_offset);
+        afc_pos pos = pos_of_byte(L, p->problem_offset + bom_len(L));
         if (strstr(problem, "control characters"))
             lerror(L, pos, "unacceptable character #x%04x: special characters are not allowed",
                    (unsigned)p->problem_value);
@@ -413,11 +434,13 @@ static void check_pyyaml_scanner(loader *L)
     const char *t = L->src->text, *end = t + L->src->len;
     yaml_parser_t sp;
     if (!yaml_parser_initialize(&sp)) return;
-    yaml_parser_set_input_string(&sp, (const unsigned char *)t, L->src->len);
+    size_t skip = bom_len(L);
+    yaml_parser_set_input_string(&sp, (const unsigned char *)t + skip, L->src->len - skip);
     yaml_parser_set_encoding(&sp, YAML_UTF8_ENCODING);
-    size_t cur_byte = 0, cur_char = 0; /* a cursor moving forward through the text */
-    size_t prev_end = 0;               /* byte where the previous token ended */
+    size_t cur_byte = skip, cur_char = 0; /* a cursor moving forward through the text */
+    size_t prev_end = skip;               /* byte where the previous token ended */
     int last_line = 0, flow = 0;
+    cursor where = {0};
     for (;;) {
         yaml_token_t tok;
         if (!yaml_parser_scan(&sp, &tok)) break;
@@ -452,7 +475,7 @@ static void check_pyyaml_scanner(loader *L)
             else if (t[i] == '#')
                 comment = 1;
             else if (t[i] == '\t' && !comment) {
-                afc_pos pos = pos_of_byte(L, i);
+                afc_pos pos = cursor_to(L, &where, i);
                 if (pos.line != last_line) {
                     lerror(L, pos, "found a tab character where PyYAML accepts only spaces");
                     last_line = pos.line;
@@ -475,7 +498,7 @@ static void check_pyyaml_scanner(loader *L)
             int plain_q = t[i] == '?' && flow && type == YAML_SCALAR_TOKEN &&
                           style == YAML_PLAIN_SCALAR_STYLE;
             if (t[i] != '\t' && !plain_q) continue;
-            afc_pos pos = pos_of_byte(L, i);
+            afc_pos pos = cursor_to(L, &where, i);
             if (pos.line == last_line) continue;
             if (plain_q)
                 lerror(L, pos,
@@ -1044,6 +1067,18 @@ static void big_add(big *a, const big *b)
     if (carry) a->d[a->n++] = (uint32_t)carry;
 }
 
+static size_t big_bits(const big *b)
+{
+    if (!b->n) return 0;
+    uint32_t top = b->d[b->n - 1];
+    size_t bits = (b->n - 1) * 32;
+    while (top) {
+        bits++;
+        top >>= 1;
+    }
+    return bits;
+}
+
 static int big_fits(const big *b, int neg, int64_t *out)
 {
     if (b->n > 2) return 0;
@@ -1199,7 +1234,7 @@ static const char *py_int(loader *L, const char *s0, size_t n0, int base, big *b
         big_trim(b);
     }
     big_trim(b);
-    if (b->n * 32 > MAX_INT_BITS + 32)
+    if (big_bits(b) > MAX_INT_BITS)
         return af_sprintf(L->a, "integer literal too large (more than %d bits)", MAX_INT_BITS);
     return NULL;
 }
@@ -1270,7 +1305,7 @@ static const char *construct_int(loader *L, const char *text, size_t len, bnode 
             if (!acc.n) big_reserve(&acc, 1);
             big_add(&acc, &part);
             big_trim(&acc);
-            if (acc.n * 32 > MAX_INT_BITS + 32) {
+            if (big_bits(&acc) > MAX_INT_BITS) {
                 err =
                     af_sprintf(L->a, "integer literal too large (more than %d bits)", MAX_INT_BITS);
                 break;
@@ -2284,7 +2319,8 @@ afc_node *afc_load_string(af_arena *a, afc_diags *d, const char *text, size_t le
         lerror(L, (afc_pos){0}, "%s: cannot initialise the YAML parser", L->src->path);
         return NULL;
     }
-    yaml_parser_set_input_string(&L->p, (const unsigned char *)L->src->text, L->src->len);
+    yaml_parser_set_input_string(&L->p, (const unsigned char *)L->src->text + bom_len(L),
+                                 L->src->len - bom_len(L));
     yaml_parser_set_encoding(&L->p, YAML_UTF8_ENCODING);
     rnode *root = compose_stream(L);
     if (L->have_ev) yaml_event_delete(&L->ev);
