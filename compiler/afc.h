@@ -56,6 +56,9 @@ int afc_warning_count(const afc_diags *d);
  * then notes; colour when out is a tty and NO_COLOR is unset. werror makes
  * warnings count as errors. */
 void afc_diags_print(afc_diags *d, FILE *out);
+/* -Werror: from now on warnings print as errors and count in
+ * afc_error_count (afc_warning_count then returns 0). Off by default. */
+void afc_diags_set_werror(afc_diags *d, int on);
 /* As a JSON array of {file,line,col,severity,message,notes:[...]} */
 void afc_diags_json(afc_diags *d, af_buf *out);
 
@@ -63,13 +66,24 @@ void afc_diags_json(afc_diags *d, af_buf *out);
 
 typedef enum afc_nkind { AFC_SCALAR, AFC_SEQ, AFC_MAP } afc_nkind;
 
+/* What PyYAML would construct where af_type alone cannot say it. */
+typedef enum afc_ykind {
+    AFC_Y_PLAIN = 0, /* null, bool, int, float, str, list or dict: type says it all */
+    AFC_Y_DATE,      /* !!timestamp without a time: AF_STR, text "2024-01-02" (Python str()) */
+    AFC_Y_DATETIME,  /* !!timestamp with a time: AF_STR, text as Python str() prints it */
+    AFC_Y_BINARY,    /* !!binary: AF_STR, text/len hold the decoded bytes */
+    AFC_Y_SET,       /* !!set: AFC_MAP whose values are null scalars */
+    AFC_Y_PAIRS,     /* !!omap / !!pairs: AFC_SEQ of two-item AFC_SEQ [key, value] */
+} afc_ykind;
+
 typedef struct afc_node afc_node;
 struct afc_node {
     afc_nkind kind;
     afc_pos pos;          /* start of the node (for maps/seqs: first token) */
     /* AFC_SCALAR: resolved as PyYAML's safe loader does (YAML 1.1). */
     af_type type;         /* AF_NULL, AF_BOOL, AF_INT, AF_DOUBLE, AF_STR */
-    const char *text;     /* the scalar as written (after YAML unescaping) */
+    const char *text;     /* the scalar as written (after YAML unescaping); for AF_STR
+                           * the string value (see ykind for dates and bytes) */
     size_t len;
     int quoted;           /* 1 when single/double quoted or block scalar */
     int b;                /* AF_BOOL */
@@ -80,6 +94,7 @@ struct afc_node {
     afc_node **items;
     afc_node **keys;
     size_t n;
+    afc_ykind ykind;      /* AFC_Y_PLAIN unless a tag made it a date, bytes, set... */
 };
 
 /* Reads and parses path (label: how it is shown in diagnostics). Returns the
