@@ -89,7 +89,7 @@ $(AFC): $(AFC_OBJ) $(LIBAFRT)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c tests/unit/itest_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/t.h $(LIBAFRT) $(AFC_OBJ)
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBAFRT) $(AFC_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(XML2_CFLAGS) $(SMB_CFLAGS) -Icompiler -Itests/unit -o $@ $< \
 	  $(filter-out $(B)/obj/compiler/main.o,$(AFC_OBJ)) $(LIBAFRT) \

@@ -241,6 +241,10 @@ typedef struct afc_emit_opts {
     const char *decode_sym, *expand_env_sym; /* plugin secrets hooks or NULL */
 } afc_emit_opts;
 
+/* Appends s (n bytes) to b as a C string literal: escapes, octal for
+ * control bytes, no trigraphs; long texts are split after newlines. */
+void afc_c_string(af_buf *b, const char *s, size_t n);
+
 /* Writes the whole C program for flow f. libs receives the link flags the
  * used steps and drivers declare (deduplicated, space separated). */
 void afc_emit_flow(af_buf *out, af_buf *libs, const afc_flow *f, const afc_catalog *cat,

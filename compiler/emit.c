@@ -31,7 +31,7 @@ typedef struct em {
     size_t nsyms;
 } em;
 
-static void c_str(af_buf *b, const char *s, size_t n)
+void afc_c_string(af_buf *b, const char *s, size_t n)
 {
     af_buf_putc(b, '"');
     for (size_t i = 0; i < n; i++) {
@@ -55,7 +55,7 @@ static void c_cstr(af_buf *b, const char *s)
     if (!s)
         af_buf_puts(b, "NULL");
     else
-        c_str(b, s, strlen(s));
+        afc_c_string(b, s, strlen(s));
 }
 
 /* Substitutes @NAME@ placeholders of a code template. */
@@ -170,7 +170,7 @@ static void value_init(em *e, const af_value *v, af_buf *init)
                 const af_tmpl_seg *s = &t->segs[i];
                 if (s->kind == AF_SEG_TEXT) {
                     af_buf_puts(o, "    {AF_SEG_TEXT, ");
-                    c_str(o, s->text, s->len);
+                    afc_c_string(o, s->text, s->len);
                     af_buf_printf(o, ", %zu, NULL, 0, NULL},\n", s->len);
                 } else {
                     af_buf_puts(o, "    {AF_SEG_REF, ");
@@ -182,13 +182,13 @@ static void value_init(em *e, const af_value *v, af_buf *init)
             }
             af_buf_printf(o, "};\nstatic const af_tmpl t%d = {t%d_s, %u, %d, ", id, id, t->nsegs,
                           t->standalone);
-            c_str(o, v->u.s.ptr, v->u.s.len);
+            afc_c_string(o, v->u.s.ptr, v->u.s.len);
             af_buf_puts(o, "};\n");
             af_buf_printf(init, "{.type = AF_CTMPL, .u.t = &t%d}", id);
             return;
         }
         af_buf_puts(init, "{.type = AF_STR, .u.s = {");
-        c_str(init, v->u.s.ptr, v->u.s.len);
+        afc_c_string(init, v->u.s.ptr, v->u.s.len);
         af_buf_printf(init, ", %zu}}", v->u.s.len);
         return;
     }

@@ -513,28 +513,11 @@ typedef struct we {
     af_buf decls; /* static data emitted before the code */
 } we;
 
-static void c_string(af_buf *b, const char *s, size_t n)
-{
-    af_buf_putc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            af_buf_printf(b, "\\%c", c);
-        else if (c == '\n')
-            af_buf_puts(b, "\\n");
-        else if (c < 0x20 || c >= 0x7f || (c == '?' && i + 1 < n && s[i + 1] == '?'))
-            af_buf_printf(b, "\\%03o", c);
-        else
-            af_buf_putc(b, c);
-    }
-    af_buf_putc(b, '"');
-}
-
 static void loc_of(we *e, const wnode *x, af_buf *b)
 {
     afc_pos pos = afc_pos_in(e->w->node, e->w->shift + x->off);
     af_buf_printf(b, "(af_loc){");
-    c_string(b, e->file, strlen(e->file));
+    afc_c_string(b, e->file, strlen(e->file));
     af_buf_printf(b, ", %d, %d}", pos.line, pos.col);
 }
 
@@ -565,7 +548,7 @@ static int emit_node(we *e, const wnode *x, int depth)
         }
         default:
             af_buf_puts(&e->decls, "{.type = AF_STR, .u.s = {");
-            c_string(&e->decls, x->val->u.s.ptr, x->val->u.s.len);
+            afc_c_string(&e->decls, x->val->u.s.ptr, x->val->u.s.len);
             af_buf_printf(&e->decls, ", %zu}}", x->val->u.s.len);
             break;
         }
@@ -579,12 +562,12 @@ static int emit_node(we *e, const wnode *x, int depth)
         af_buf_printf(&e->decls, "    static const char *const a%d[] = {", c);
         for (size_t i = 0; i < x->nattrs; i++) {
             if (i) af_buf_puts(&e->decls, ", ");
-            c_string(&e->decls, x->attrs[i], strlen(x->attrs[i]));
+            afc_c_string(&e->decls, x->attrs[i], strlen(x->attrs[i]));
         }
         af_buf_puts(&e->decls, "};\n");
         indent(b, depth);
         af_buf_printf(b, "if (!(t[%d] = af_when_job(w, ", t);
-        c_string(b, x->job, strlen(x->job));
+        afc_c_string(b, x->job, strlen(x->job));
         af_buf_printf(b, ", a%d, %zu, ", c, x->nattrs);
         loc_of(e, x, b);
         af_buf_puts(b, "))) return -1;\n");
