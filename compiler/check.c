@@ -322,9 +322,9 @@ static void check_literal(ck *c, const af_input *in, const afc_node *v, const ch
         double d;
         int b;
         if ((types & AF_TY_STR) && t != AF_LIST && t != AF_MAP) ok = 1;
-        else if ((types & AF_TY_INT) && af__coerce_int(val, &i) == 0 && t != AF_DOUBLE) ok = 1;
-        else if ((types & AF_TY_DOUBLE) && af__coerce_double(val, &d) == 0) ok = 1;
-        else if ((types & AF_TY_BOOL) && af__coerce_bool(val, &b) == 0) ok = 1;
+        else if ((types & AF_TY_INT) && af_to_int(val, &i) == 0 && t != AF_DOUBLE) ok = 1;
+        else if ((types & AF_TY_DOUBLE) && af_to_double(val, &d) == 0) ok = 1;
+        else if ((types & AF_TY_BOOL) && af_to_bool(val, &b) == 0) ok = 1;
     }
     if (!ok && t == AF_NULL && !in->required) ok = 1; /* null means "use the default" */
     if (!ok) {

@@ -231,13 +231,6 @@ struct af_check {
     const af__check_ops *ops;
 };
 
-/* Python-like coercions shared by af_in_* and afc's literal checks: int()
- * of int/bool/integral-or-not float (truncates)/numeric string; float();
- * a boolean from bool, number, or true/false/yes/no/on/off/1/0 strings.
- * Return 0, or -1 when the value cannot be converted. */
-int af__coerce_int(const af_value *v, int64_t *out);
-int af__coerce_double(const af_value *v, double *out);
-int af__coerce_bool(const af_value *v, int *out);
 
 /* Validates rendered inputs against desc's schema (required present, types,
  * choices). Returns 0, or -1 with the failure recorded on s. */

@@ -47,7 +47,7 @@ static int parse_py_int(const char *s, int64_t *out)
     return 0;
 }
 
-int af__coerce_int(const af_value *v, int64_t *out)
+int af_to_int(const af_value *v, int64_t *out)
 {
     switch (v->type) {
     case AF_INT:
@@ -67,7 +67,7 @@ int af__coerce_int(const af_value *v, int64_t *out)
     }
 }
 
-int af__coerce_double(const af_value *v, double *out)
+int af_to_double(const af_value *v, double *out)
 {
     switch (v->type) {
     case AF_INT:
@@ -94,7 +94,7 @@ int af__coerce_double(const af_value *v, double *out)
     }
 }
 
-int af__coerce_bool(const af_value *v, int *out)
+int af_to_bool(const af_value *v, int *out)
 {
     switch (v->type) {
     case AF_BOOL:
@@ -189,7 +189,7 @@ int af_in_int(af_step *s, const char *name, int64_t def, int64_t *out)
         *out = def;
         return 0;
     }
-    if (af__coerce_int(v, out) < 0) return bad_input(s, name, "an integer", v);
+    if (af_to_int(v, out) < 0) return bad_input(s, name, "an integer", v);
     return 0;
 }
 
@@ -200,7 +200,7 @@ int af_in_double(af_step *s, const char *name, double def, double *out)
         *out = def;
         return 0;
     }
-    if (af__coerce_double(v, out) < 0) return bad_input(s, name, "a number", v);
+    if (af_to_double(v, out) < 0) return bad_input(s, name, "a number", v);
     return 0;
 }
 
@@ -211,7 +211,7 @@ int af_in_bool(af_step *s, const char *name, int def, int *out)
         *out = def;
         return 0;
     }
-    if (af__coerce_bool(v, out) < 0) return bad_input(s, name, "a boolean (true or false)", v);
+    if (af_to_bool(v, out) < 0) return bad_input(s, name, "a boolean (true or false)", v);
     return 0;
 }
 
@@ -264,9 +264,9 @@ static int type_ok(const af_input *in, const af_value *v)
     int b;
     if (v->type == AF_LIST || v->type == AF_MAP) return 0;
     if (types & AF_TY_STR) return 1;
-    if ((types & AF_TY_INT) && af__coerce_int(v, &i) == 0) return 1;
-    if ((types & AF_TY_DOUBLE) && af__coerce_double(v, &d) == 0) return 1;
-    if ((types & AF_TY_BOOL) && af__coerce_bool(v, &b) == 0) return 1;
+    if ((types & AF_TY_INT) && af_to_int(v, &i) == 0) return 1;
+    if ((types & AF_TY_DOUBLE) && af_to_double(v, &d) == 0) return 1;
+    if ((types & AF_TY_BOOL) && af_to_bool(v, &b) == 0) return 1;
     return 0;
 }
 

@@ -132,6 +132,15 @@ af_value *af_map_get(const af_value *map, const char *key); /* NULL when absent 
 int af_map_del(af_value *map, const char *key);             /* 1 if removed */
 
 af_value *af_value_copy(af_arena *a, const af_value *v);    /* deep copy into a */
+
+/* Python-like conversions, the rules af_in_* and afc's literal checks use:
+ * int() of an int, bool, float (truncated) or numeric string ("1_000");
+ * float() likewise; a boolean from a bool, a number, null (false) or the
+ * strings true/false/yes/no/on/off/y/n/1/0 (any case). 0, or -1 when the
+ * value does not convert (nothing stored). */
+int af_to_int(const af_value *v, int64_t *out);
+int af_to_double(const af_value *v, double *out);
+int af_to_bool(const af_value *v, int *out);
 int af_value_equal(const af_value *x, const af_value *y);  /* Python == (1 == 1.0, True == 1) */
 int af_truthy(const af_value *v);                          /* Python bool() */
 const char *af_type_name(af_type t);                       /* "null", "bool", ... */
