@@ -164,8 +164,6 @@ int db_check_table(const char *table, char *err, size_t errlen);
 const af_db_ops *db_sqlite_ops(void);
 const af_db_ops *db_postgres_ops(void);
 const af_db_ops *db_odbc_ops(void);
-/* An ODBC connection string for the mysql driver from an SQLAlchemy URL. */
-int db_odbc_mysql_config(af_arena *a, const char *url, const af_value *options, af_value **config,
-                         char *err, size_t errlen);
+const af_db_ops *db_mysql_ops(void); /* odbc, configured from a mysql:// url */
 
 #endif /* DB_INT_H */

@@ -14,6 +14,11 @@
  *         "My database", NULL, NULL, af_db_driver_open, af_db_driver_close,
  *         &my_ops, "-lmydb"};
  *
+ * Callers (the steps) take a connector's ops and connection with
+ * af_conn_driver(c)->ops and af_conn_impl(c), then af_db_resolve() them:
+ * a routing driver such as sqlalchemy fills only connect, disconnect and
+ * delegate.
+ *
  * The flow of a query: prepare -> execute (parameters bound by the driver,
  * never spliced into the SQL text) -> columns -> next ... next -> finalize.
  * Rows stream: next hands out one row at a time and a driver must not hold
