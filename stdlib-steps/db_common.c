@@ -534,7 +534,9 @@ void db_pystr(af_buf *b, const af_db_cell *c)
     case AF_DB_JSON: {
         af_arena *a = af_arena_new();
         af_value *v = parse_json_cell(a, c);
-        if (v)
+        if (v && v->type == AF_NULL)
+            ; /* JSON null is None to psycopg2: printed as nothing */
+        else if (v)
             af_py_str(b, v);
         else
             af_buf_put(b, c->s, c->len);

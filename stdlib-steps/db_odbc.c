@@ -792,16 +792,19 @@ static int od_next(af_db_stmt *s, const af_db_cell **row, char *err, size_t errl
         }
         if (!SQL_SUCCEEDED(r)) return od_fail(s->db, SQL_HANDLE_STMT, s->h, "read", err, errlen);
         if (ind == SQL_NULL_DATA) {
+            /* the struct held nothing: drop what was formatted from it */
             c->kind = AF_DB_NULL;
+            if (s->off[i] != (size_t)-1) s->data.len = s->off[i];
             s->off[i] = (size_t)-1;
         }
     }
-    /* text lives in s->data, which may have moved while it grew */
+    /* text lives in s->data, which may have moved while it grew; each
+     * value ends where the next one with text starts */
     for (size_t i = 0; i < s->ncols; i++) {
-        if (s->off[i] == (size_t)-1) continue;
+        if (s->off[i] == (size_t)-1 || s->row[i].kind == AF_DB_NULL) continue;
         size_t end = s->data.len;
         for (size_t j = i + 1; j < s->ncols; j++)
-            if (s->off[j] != (size_t)-1) {
+            if (s->off[j] != (size_t)-1 && s->row[j].kind != AF_DB_NULL) {
                 end = s->off[j];
                 break;
             }

@@ -32,7 +32,7 @@ SETUP = [
     "INSERT INTO awk VALUES (5, 42, 0, 0.30000000000000004, 3.25, false,"
     " 'ünï€ode 日本', '\"quoted\", comma', '2024-12-31', '2024-12-31 23:59:59.000001',"
     " '2024-12-31 23:59:59.000001+00', '12:00:00.5', '{\"k\": \"a\\tb\\nc\"}', NULL)",
-    "INSERT INTO awk VALUES (6, 7, 1.5, -0.0, 1e-7, NULL, E'cr\\rx', 'back\\slash', NULL, NULL,"
+    "INSERT INTO awk VALUES (6, 7, 1.5, '-0', 1e-7, NULL, E'cr\\rx', 'back\\slash', NULL, NULL,"
     " NULL, NULL, 'null', NULL)",
 ]
 ROWS = [
