@@ -16,6 +16,9 @@
 #include "af_csv.h"
 #include "af_db.h"
 
+#include <string.h>
+#include <strings.h>
+
 /* ---- formatting (Python semantics) -------------------------------------- */
 
 /* repr(float): shortest round-trip digits, "12.0", "1e+16", "inf", "nan". */
@@ -159,6 +162,105 @@ int db_exec(db_ctx *x, const char *const *sqls, size_t n, const af_db_param *p, 
 /* Checks a table name written in a flow: identifiers, optionally
  * double-quoted, joined by dots. Returns 0 or -1 with err. */
 int db_check_table(const char *table, char *err, size_t errlen);
+
+/* ---- step helpers (static inline: only the step files use them) --------- */
+
+static inline int db_step_cancelled(void *ud)
+{
+    return af_cancelled((af_step *)ud);
+}
+
+/* The step's `resource` as an opened db connection (routing resolved). */
+static inline int db_step_ctx(af_step *s, db_ctx *x)
+{
+    const char *res;
+    if (af_in_str(s, "resource", NULL, &res) < 0) return -1;
+    af_conn *c = af_connector(s, res, "db");
+    if (!c) return -1;
+    x->a = af_arena_of(s);
+    x->ops = af_conn_driver(c)->ops;
+    x->db = af_conn_impl(c);
+    af_db_resolve(&x->ops, &x->db);
+    x->cancelled = db_step_cancelled;
+    x->cancel_ud = s;
+    return 0;
+}
+
+/* Python's bool() of an input, def when absent or null. */
+static inline int db_py_bool(af_step *s, const char *name, int def)
+{
+    const af_value *v = af_in(s, name);
+    return v && v->type != AF_NULL ? af_truthy(v) : def;
+}
+
+/* The reference's _file_opt: the top-level input when set (not null), else
+ * the key in the `file` mapping, else NULL. */
+static inline const af_value *db_file_opt(af_step *s, const char *key)
+{
+    const af_value *v = af_in(s, key);
+    if (v && v->type != AF_NULL) return v;
+    const af_value *f = af_in(s, "file");
+    if (f && f->type == AF_MAP) {
+        v = af_map_get(f, key);
+        if (v && v->type != AF_NULL) return v;
+    }
+    return NULL;
+}
+
+/* str() of a file option, or def. */
+static inline const char *db_file_str(af_step *s, const char *key, const char *def)
+{
+    const af_value *v = db_file_opt(s, key);
+    if (!v) return def;
+    if (v->type == AF_STR) return v->u.s.ptr;
+    af_buf b = {0};
+    af_py_str(&b, v);
+    const char *r = af_strndup(af_arena_of(s), af_buf_cstr(&b), b.len);
+    af_buf_free(&b);
+    return r;
+}
+
+/* The csv dialect and encoding from the file options, as
+ * db_extract_stream reads them (delimiter default: tab for tsv, comma
+ * otherwise). Records a failure and returns -1 on a bad option. */
+static inline int db_step_dialect(af_step *s, const char *fmt, af_csv_dialect *d,
+                                  const char **encoding)
+{
+    char err[256];
+    af_csv_dialect_init(d);
+    *encoding = db_file_str(s, "encoding", "utf-8");
+    const char *delim = db_file_str(s, "delimiter", strcmp(fmt, "tsv") ? "," : "\t");
+    const char *qc = db_file_str(s, "quotechar", "\"");
+    const af_value *esc = db_file_opt(s, "escapechar");
+    const char *escs = esc ? db_file_str(s, "escapechar", NULL) : NULL;
+    if (af_csv_char("delimiter", delim, 0, &d->delimiter, err, sizeof err) < 0 ||
+        af_csv_char("quotechar", qc, 0, &d->quotechar, err, sizeof err) < 0 ||
+        af_csv_char("escapechar", escs, 1, &d->escapechar, err, sizeof err) < 0)
+        return af_fail(s, "%s", err), -1;
+    const af_value *dq = db_file_opt(s, "doublequote");
+    d->doublequote = dq ? af_truthy(dq) : 1;
+    const af_value *sk = db_file_opt(s, "skipinitialspace");
+    d->skipinitialspace = sk ? af_truthy(sk) : 0;
+    const af_value *st = db_file_opt(s, "strict");
+    d->strict = st ? af_truthy(st) : 0;
+    int q = af_csv_quoting_parse(db_file_str(s, "quoting", "minimal"));
+    d->quoting = q < 0 ? AF_CSV_QUOTE_MINIMAL : (af_csv_quoting)q; /* the reference's fallback */
+    d->lineterminator = db_file_str(s, "linefeed", "\n");
+    if (af_csv_dialect_check(d, err, sizeof err) < 0) return af_fail(s, "%s", err), -1;
+    return 0;
+}
+
+/* A string input lowercased (the reference's `(x or default).lower()`). */
+static inline const char *db_lower_in(af_step *s, const char *name, const char *def)
+{
+    const char *v;
+    if (af_in_str(s, name, def, &v) < 0) return NULL;
+    if (!v || !*v) v = def;
+    char *l = af_strdup(af_arena_of(s), v);
+    for (char *p = l; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    return l;
+}
 
 /* The built-in drivers' tables, for db_sqlalchemy.c's routing. */
 const af_db_ops *db_sqlite_ops(void);

@@ -976,57 +976,57 @@ static const af_input my_config[] = {
 };
 
 const af_driver af_driver_db_odbc = {
-    AF_ABI_VERSION,                                /* abi */
-    "db",                                          /* kind */
-    "odbc",                                        /* name */
-    "pyodbc",                                      /* aliases */
-    "any database with an ODBC driver (unixODBC)", /* summary */
-    od_config,                                     /* config schema */
-    od_options,                                    /* options schema */
-    af_db_driver_open,                             /* open */
-    af_db_driver_close,                            /* close */
-    &odbc_ops,                                     /* ops: af_db_ops */
-    "-lodbc",                                      /* libs */
+    .abi = AF_ABI_VERSION,
+    .kind = "db",
+    .name = "odbc",
+    .aliases = "pyodbc",
+    .summary = "any database with an ODBC driver (unixODBC)",
+    .config = od_config,
+    .options = od_options,
+    .open = af_db_driver_open,
+    .close = af_db_driver_close,
+    .ops = &odbc_ops, /* af_db_ops */
+    .libs = "-lodbc",
 };
 
 const af_driver af_driver_db_exasol = {
-    AF_ABI_VERSION,
-    "db",
-    "exasol",
-    "pyexasol",
-    "Exasol through its ODBC driver (EXASolution Driver)",
-    exa_config,
-    od_options,
-    af_db_driver_open,
-    af_db_driver_close,
-    &exasol_ops,
-    "-lodbc",
+    .abi = AF_ABI_VERSION,
+    .kind = "db",
+    .name = "exasol",
+    .aliases = "pyexasol",
+    .summary = "Exasol through its ODBC driver (EXASolution Driver)",
+    .config = exa_config,
+    .options = od_options,
+    .open = af_db_driver_open,
+    .close = af_db_driver_close,
+    .ops = &exasol_ops, /* af_db_ops */
+    .libs = "-lodbc",
 };
 
 const af_driver af_driver_db_oracledb = {
-    AF_ABI_VERSION,
-    "db",
-    "oracledb",
-    "oracle",
-    "Oracle through Oracle's ODBC driver (Instant Client ODBC)",
-    ora_config,
-    od_options,
-    af_db_driver_open,
-    af_db_driver_close,
-    &oracle_ops,
-    "-lodbc",
+    .abi = AF_ABI_VERSION,
+    .kind = "db",
+    .name = "oracledb",
+    .aliases = "oracle",
+    .summary = "Oracle through Oracle's ODBC driver (Instant Client ODBC)",
+    .config = ora_config,
+    .options = od_options,
+    .open = af_db_driver_open,
+    .close = af_db_driver_close,
+    .ops = &oracle_ops, /* af_db_ops */
+    .libs = "-lodbc",
 };
 
 const af_driver af_driver_db_mysql = {
-    AF_ABI_VERSION,
-    "db",
-    "mysql",
-    "mariadb",
-    "MySQL or MariaDB through Connector/ODBC",
-    my_config,
-    od_options,
-    af_db_driver_open,
-    af_db_driver_close,
-    &mysql_ops,
-    "-lodbc",
+    .abi = AF_ABI_VERSION,
+    .kind = "db",
+    .name = "mysql",
+    .aliases = "mariadb",
+    .summary = "MySQL or MariaDB through Connector/ODBC",
+    .config = my_config,
+    .options = od_options,
+    .open = af_db_driver_open,
+    .close = af_db_driver_close,
+    .ops = &mysql_ops, /* af_db_ops */
+    .libs = "-lodbc",
 };

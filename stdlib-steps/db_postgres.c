@@ -734,15 +734,15 @@ static const af_input pg_options[] = {
 };
 
 const af_driver af_driver_db_postgres = {
-    AF_ABI_VERSION,             /* abi */
-    "db",                       /* kind */
-    "postgres",                 /* name */
-    "postgresql psycopg2",      /* aliases */
-    "PostgreSQL through libpq", /* summary */
-    pg_config,                  /* config schema */
-    pg_options,                 /* options schema */
-    af_db_driver_open,          /* open */
-    af_db_driver_close,         /* close */
-    &postgres_ops,              /* ops: af_db_ops */
-    "-lpq",                     /* libs */
+    .abi = AF_ABI_VERSION,
+    .kind = "db",
+    .name = "postgres",
+    .aliases = "postgresql psycopg2",
+    .summary = "PostgreSQL through libpq",
+    .config = pg_config,
+    .options = pg_options,
+    .open = af_db_driver_open,
+    .close = af_db_driver_close,
+    .ops = &postgres_ops, /* af_db_ops */
+    .libs = "-lpq",
 };

@@ -89,15 +89,15 @@ static const af_input sa_config[] = {
 };
 
 const af_driver af_driver_db_sqlalchemy = {
-    AF_ABI_VERSION,                                    /* abi */
-    "db",                                              /* kind */
-    "sqlalchemy",                                      /* name */
-    NULL,                                              /* aliases */
-    "chooses sqlite3, postgres or mysql from the url", /* summary */
-    sa_config,                                         /* config schema */
-    NULL,                    /* options: the reference's pool options are ignored */
-    af_db_driver_open,       /* open */
-    af_db_driver_close,      /* close */
-    &sqlalchemy_ops,         /* ops: af_db_ops */
-    "-lsqlite3 -lpq -lodbc", /* libs */
+    .abi = AF_ABI_VERSION,
+    .kind = "db",
+    .name = "sqlalchemy",
+    .aliases = NULL,
+    .summary = "chooses sqlite3, postgres or mysql from the url",
+    .config = sa_config,
+    .options = NULL /* the reference pool options are ignored */,
+    .open = af_db_driver_open,
+    .close = af_db_driver_close,
+    .ops = &sqlalchemy_ops, /* af_db_ops */
+    .libs = "-lsqlite3 -lpq -lodbc",
 };

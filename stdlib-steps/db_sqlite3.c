@@ -384,15 +384,15 @@ static const af_input sq_options[] = {
 };
 
 const af_driver af_driver_db_sqlite3 = {
-    AF_ABI_VERSION,                            /* abi */
-    "db",                                      /* kind */
-    "sqlite3",                                 /* name */
-    "sqlite",                                  /* aliases */
-    "SQLite database file through libsqlite3", /* summary */
-    sq_config,                                 /* config schema */
-    sq_options,                                /* options schema */
-    af_db_driver_open,                         /* open */
-    af_db_driver_close,                        /* close */
-    &sqlite_ops,                               /* ops: af_db_ops */
-    "-lsqlite3",                               /* libs */
+    .abi = AF_ABI_VERSION,
+    .kind = "db",
+    .name = "sqlite3",
+    .aliases = "sqlite",
+    .summary = "SQLite database file through libsqlite3",
+    .config = sq_config,
+    .options = sq_options,
+    .open = af_db_driver_open,
+    .close = af_db_driver_close,
+    .ops = &sqlite_ops, /* af_db_ops */
+    .libs = "-lsqlite3",
 };

@@ -8,7 +8,7 @@
 #define DB_TEST_H
 
 #include "af_int.h"
-#include "db_int.h"
+#include "../../stdlib-steps/db_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

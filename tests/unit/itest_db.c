@@ -22,7 +22,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
-#define T_SUITE "itest_db"
+#define T_SUITE "db"
 #include "db_expect.h"
 #include "pg_expect.h"
 
@@ -395,7 +395,7 @@ static void test_pg_exec(void)
 static void alarm_fired(int sig)
 {
     (void)sig;
-    printf("not ok - itest_db/connection attempt hung\n");
+    printf("not ok - db/connection attempt hung\n");
     _exit(1);
 }
 
@@ -652,7 +652,7 @@ int main(void)
     pg_db = getenv("PG_DB");
     pg_url = getenv("PG_URL");
     if (!pg_host || !pg_port || !pg_user || !pg_pw || !pg_db || !pg_url) {
-        printf("not ok - itest_db/environment # PG_HOST ... PG_URL not set; run "
+        printf("not ok - db/environment # PG_HOST ... PG_URL not set; run "
                "tests/integration/db.sh\n");
         return 1;
     }
