@@ -612,6 +612,10 @@ static void test_py_float_matches_runtime(void)
             memcpy(&d, &bits, sizeof d);
             if (isnan(d) || isinf(d)) continue;
             if (k % 5 == 0) d = (double)(int64_t)(s % 100000) / 100.0;
+            if (k % 7 == 0) d = (double)(k % 1000003) * 1.25 + 0.01;
+            if (k % 11 == 0) d = (double)(int64_t)(s % 10000000) / 1e7 * ((k & 1) ? -1 : 1);
+            if (k % 13 == 0) d = (double)(int64_t)(s % 1000) * 1e-9;
+            if (k % 17 == 0) d = (double)(s % 9007199254740993ull);
         }
         af_buf_reset(&x);
         af_buf_reset(&y);
