@@ -1532,9 +1532,11 @@ int db_load(db_ctx *x, const db_load_opts *o, db_load_res *res, char *err, size_
             }
         }
         if (load_one(&l, cells, err, errlen) < 0) {
+            /* a bulk loader names its own row; a per-row INSERT is this line */
             size_t el = strlen(err);
-            snprintf(err + el, errlen > el ? errlen - el : 0, " (%s line %lld)", o->path,
-                     (long long)af_csv_line_num(rd));
+            if (!l.ld)
+                snprintf(err + el, errlen > el ? errlen - el : 0, " (%s line %lld)", o->path,
+                         (long long)af_csv_line_num(rd));
             rc = -1;
             break;
         }

@@ -9,7 +9,8 @@
  * written as is); mode append adds rows, truncate empties the table first,
  * replace drops and recreates it. Everything happens in one transaction:
  * a bad row leaves the table as it was. PostgreSQL loads through
- * COPY FROM STDIN; other drivers through one prepared INSERT.
+ * COPY FROM STDIN, ODBC through parameter arrays, SQLite through one
+ * prepared INSERT per row.
  */
 #include "db_int.h"
 
@@ -137,5 +138,6 @@ const af_step_desc af_step_db_load = {
     .run = run,
     .check = check,
     .libs = NULL,
-    .help = "PostgreSQL: COPY FROM STDIN; others: a prepared INSERT per row. One transaction.",
+    .help = "PostgreSQL: COPY FROM STDIN; ODBC: parameter arrays; SQLite: a prepared INSERT. One "
+            "transaction.",
 };

@@ -884,6 +884,166 @@ static const char *od_sql_type(void *p, int t)
     }
 }
 
+/* ---- bulk load: parameter arrays --------------------------------------- *
+ * One INSERT executed for LOAD_BATCH rows at a time (SQL_ATTR_PARAMSET_SIZE):
+ * a round trip per batch instead of per row, which is what makes loading
+ * into Exasol or SQL Server over a network bearable. Values are bound as
+ * wide strings, column-wise, each column as wide as its longest value in
+ * the batch; the database converts them to the column types. */
+
+#define LOAD_BATCH 1000
+
+typedef struct od_loader {
+    od_db *db;
+    SQLHSTMT h;
+    size_t ncols;
+    af_buf data;       /* the batch's values, UTF-8, back to back */
+    size_t *off, *len; /* per row and column: where in data, or len (size_t)-1 for NULL */
+    size_t nrows;
+    int64_t done; /* rows sent before this batch */
+    SQLUSMALLINT *status;
+} od_loader;
+
+static int od_load_begin(void *p, const char *table, const char *const *cols, size_t ncols,
+                         void **out, char *err, size_t errlen)
+{
+    od_db *db = p;
+    od_loader *l = calloc(1, sizeof *l);
+    l->db = db;
+    l->ncols = ncols;
+    l->off = calloc(LOAD_BATCH * ncols, sizeof *l->off);
+    l->len = calloc(LOAD_BATCH * ncols, sizeof *l->len);
+    l->status = calloc(LOAD_BATCH, sizeof *l->status);
+    af_buf b = {0};
+    af_buf_printf(&b, "INSERT INTO %s (", table);
+    for (size_t i = 0; i < ncols; i++)
+        af_buf_printf(&b, "%s%s", i ? ", " : "", cols[i]);
+    af_buf_puts(&b, ") VALUES (");
+    for (size_t i = 0; i < ncols; i++)
+        af_buf_puts(&b, i ? ", ?" : "?");
+    af_buf_putc(&b, ')');
+    int rc = 0;
+    if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, db->dbc, &l->h)))
+        rc = od_fail(db, SQL_HANDLE_DBC, db->dbc, "cannot allocate a statement", err, errlen);
+    else if (!SQL_SUCCEEDED(SQLPrepare(l->h, (SQLCHAR *)af_buf_cstr(&b), SQL_NTS)))
+        rc = od_fail(db, SQL_HANDLE_STMT, l->h, NULL, err, errlen);
+    af_buf_free(&b);
+    if (rc < 0) {
+        if (l->h) SQLFreeHandle(SQL_HANDLE_STMT, l->h);
+        free(l->off);
+        free(l->len);
+        free(l->status);
+        free(l);
+        return -1;
+    }
+    *out = l;
+    return 0;
+}
+
+static int load_flush(od_loader *l, char *err, size_t errlen)
+{
+    if (l->nrows == 0) return 0;
+    size_t n = l->nrows, nc = l->ncols;
+    SQLWCHAR **bufs = calloc(nc, sizeof *bufs);
+    SQLLEN **inds = calloc(nc, sizeof *inds);
+    int rc = 0;
+    SQLFreeStmt(l->h, SQL_RESET_PARAMS);
+    for (size_t c = 0; c < nc && rc == 0; c++) {
+        /* the column's width: its longest value in UTF-16 units */
+        size_t w = 1;
+        SQLWCHAR **conv = calloc(n, sizeof *conv);
+        size_t *wl = calloc(n, sizeof *wl);
+        for (size_t r = 0; r < n; r++) {
+            size_t k = r * nc + c;
+            if (l->len[k] == (size_t)-1) continue;
+            conv[r] = to_utf16(l->data.data + l->off[k], l->len[k], &wl[r]);
+            if (wl[r] > w) w = wl[r];
+        }
+        bufs[c] = calloc(n * (w + 1), sizeof(SQLWCHAR));
+        inds[c] = calloc(n, sizeof(SQLLEN));
+        for (size_t r = 0; r < n; r++) {
+            if (!conv[r]) {
+                inds[c][r] = SQL_NULL_DATA;
+                continue;
+            }
+            memcpy(bufs[c] + r * (w + 1), conv[r], wl[r] * sizeof(SQLWCHAR));
+            inds[c][r] = (SQLLEN)(wl[r] * sizeof(SQLWCHAR));
+            free(conv[r]);
+        }
+        free(conv);
+        free(wl);
+        SQLRETURN sr = SQLBindParameter(l->h, (SQLUSMALLINT)(c + 1), SQL_PARAM_INPUT, SQL_C_WCHAR,
+                                        w > 4000 ? SQL_WLONGVARCHAR : SQL_WVARCHAR, w, 0, bufs[c],
+                                        (SQLLEN)((w + 1) * sizeof(SQLWCHAR)), inds[c]);
+        if (!SQL_SUCCEEDED(sr)) rc = od_fail(l->db, SQL_HANDLE_STMT, l->h, "bind", err, errlen);
+    }
+    if (rc == 0) {
+        SQLSetStmtAttr(l->h, SQL_ATTR_PARAM_BIND_TYPE, (SQLPOINTER)SQL_PARAM_BIND_BY_COLUMN, 0);
+        SQLSetStmtAttr(l->h, SQL_ATTR_PARAMSET_SIZE, (SQLPOINTER)(uintptr_t)n, 0);
+        SQLSetStmtAttr(l->h, SQL_ATTR_PARAM_STATUS_PTR, l->status, 0);
+        for (size_t r = 0; r < n; r++)
+            l->status[r] = SQL_PARAM_UNUSED;
+        SQLRETURN sr = SQLExecute(l->h);
+        if (!SQL_SUCCEEDED(sr) && sr != SQL_NO_DATA) {
+            /* name the first row the driver reports as failed */
+            size_t bad = 0;
+            for (size_t r = 0; r < n; r++)
+                if (l->status[r] == SQL_PARAM_ERROR) {
+                    bad = r + 1;
+                    break;
+                }
+            rc = od_fail(l->db, SQL_HANDLE_STMT, l->h, NULL, err, errlen);
+            if (bad) {
+                size_t el = strlen(err);
+                snprintf(err + el, errlen > el ? errlen - el : 0, " (data row %lld)",
+                         (long long)(l->done + (int64_t)bad));
+            }
+        }
+        SQLFreeStmt(l->h, SQL_CLOSE);
+    }
+    for (size_t c = 0; c < nc; c++) {
+        free(bufs[c]);
+        free(inds[c]);
+    }
+    free(bufs);
+    free(inds);
+    if (rc == 0) l->done += (int64_t)n;
+    l->nrows = 0;
+    af_buf_reset(&l->data);
+    return rc;
+}
+
+static int od_load_row(void *p, const af_db_cell *row, size_t n, char *err, size_t errlen)
+{
+    od_loader *l = p;
+    size_t base = l->nrows * l->ncols;
+    for (size_t c = 0; c < n && c < l->ncols; c++) {
+        if (row[c].kind == AF_DB_NULL) {
+            l->len[base + c] = (size_t)-1;
+            continue;
+        }
+        l->off[base + c] = l->data.len;
+        l->len[base + c] = row[c].len;
+        af_buf_put(&l->data, row[c].s ? row[c].s : "", row[c].len);
+    }
+    if (++l->nrows == LOAD_BATCH) return load_flush(l, err, errlen);
+    return 0;
+}
+
+static int od_load_end(void *p, int ok, int64_t *rows, char *err, size_t errlen)
+{
+    od_loader *l = p;
+    int rc = ok ? load_flush(l, err, errlen) : -1;
+    *rows = l->done;
+    SQLFreeHandle(SQL_HANDLE_STMT, l->h);
+    af_buf_free(&l->data);
+    free(l->off);
+    free(l->len);
+    free(l->status);
+    free(l);
+    return rc;
+}
+
 static const af_db_ops odbc_ops = {
     .abi = AF_DB_ABI,
     .connect = od_connect,
@@ -897,7 +1057,10 @@ static const af_db_ops odbc_ops = {
     .begin = od_begin,
     .commit = od_commit,
     .rollback = od_rollback,
-    .sql_type = od_sql_type, /* loads go through prepared INSERTs */
+    .load_begin = od_load_begin,
+    .load_row = od_load_row,
+    .load_end = od_load_end,
+    .sql_type = od_sql_type,
 };
 
 const af_db_ops *db_odbc_ops(void)
@@ -920,6 +1083,9 @@ const af_db_ops *db_odbc_ops(void)
         .begin = od_begin,                                                                         \
         .commit = od_commit,                                                                       \
         .rollback = od_rollback,                                                                   \
+        .load_begin = od_load_begin,                                                               \
+        .load_row = od_load_row,                                                                   \
+        .load_end = od_load_end,                                                                   \
         .sql_type = od_sql_type,                                                                   \
     }
 NAMED_OPS(exasol_ops, exa_connect);
