@@ -389,13 +389,15 @@ static void py_decimal(af_buf *b, const char *s, size_t len)
     size_t i = 0;
     int neg = 0;
     if (i < len && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
-    if (len - i >= 3 && (!strncasecmp(s + i, "nan", 3) || !strncasecmp(s + i, "inf", 3))) {
+    if (len - i >= 3 && (s[i] == 'n' || s[i] == 'N' || s[i] == 'i' || s[i] == 'I') &&
+        (!strncasecmp(s + i, "nan", 3) || !strncasecmp(s + i, "inf", 3))) {
         if (neg) af_buf_putc(b, '-');
         af_buf_puts(b, (s[i] == 'n' || s[i] == 'N') ? "NaN" : "Infinity");
         return;
     }
     /* coefficient digits and exponent */
-    char *coef = malloc(len + 2);
+    char small[64];
+    char *coef = len + 2 <= sizeof small ? small : malloc(len + 2);
     size_t nc = 0;
     long exp = 0;
     int seen_dot = 0;
@@ -441,7 +443,7 @@ static void py_decimal(af_buf *b, const char *s, size_t len)
         af_buf_put(b, cd + dot, (size_t)(n - dot));
     }
     if (left != dot) af_buf_printf(b, "E%+ld", left - dot);
-    free(coef);
+    if (coef != small) free(coef);
 }
 
 /* A time of day "HH:MM:SS[.frac][zone]" as Python's time/datetime print it:
