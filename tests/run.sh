@@ -19,6 +19,7 @@ export AFC_HOME="$ROOT/build"
 export PATH="$ROOT/build/bin:$PATH"
 V=${V:-0}
 SCRATCH=$(mktemp -d /tmp/afc-tests.XXXXXX)
+chmod 711 "$SCRATCH" # servers that run as their own user (postgres) must reach their dirs
 trap 'rm -rf "$SCRATCH"' EXIT
 pass=0 fail=0 skip=0
 
@@ -89,6 +90,7 @@ run_flows() {
         [ -f "$c" ] || continue
         name=flows/$(basename "$(dirname "$c")")
         work=$(mktemp -d "$SCRATCH/case.XXXXXX")
+        chmod 711 "$work"
         out=$(cd "$work" && CASE_DIR="$ROOT/$(dirname "$c")" WORK="$work" timeout 600 \
               bash -c 'source "$0/tests/lib.sh"; source "$1"' "$ROOT" "$ROOT/$c" 2>&1); rc=$?
         if [ $rc -eq 0 ]; then ok "$name"; else not_ok "$name (status $rc)" "$(tail -30 <<<"$out")"; fi
