@@ -341,6 +341,7 @@ typedef struct afc_bundle {
     af_envfile_def *env_files;   /* manifest env files, in order */
     size_t nenv_files;
     afc_bundle_ctx bc;
+    const char *manifest_rel;    /* the manifest relative to the root (its name when outside) */
     char fingerprint[65];        /* sha256 of every input file, hex */
 } afc_bundle;
 
