@@ -372,6 +372,7 @@ static void spec_env_files(af_arena *a, afc_diags *d, afc_manifest *m, const afc
     for (size_t i = 0; i < n->n; i++) {
         const afc_node *it = n->items[i];
         afc_envfile ef = {"dotenv", NULL, "", 0, it->pos};
+        int errors = afc_error_count(d);
         if (is_str(it)) {
             ef.path = want_str(d, it, "an env_files entry");
         } else if (it->kind == AFC_MAP) {
@@ -412,7 +413,7 @@ static void spec_env_files(af_arena *a, afc_diags *d, afc_manifest *m, const afc
             }
             ef.path = np;
         }
-        if (ef.path) m->env_files[m->nenv_files++] = ef;
+        if (ef.path && afc_error_count(d) == errors) m->env_files[m->nenv_files++] = ef;
     }
 }
 
@@ -1204,7 +1205,11 @@ afc_bundle *afc_bundle_load(af_arena *a, afc_diags *d, afc_catalog *cat, const c
     load_profiles(&b);
     bundle->bc.profiles = bundle->profiles;
     bundle->bc.nprofiles = bundle->nprofiles;
+    int before_plugins = afc_error_count(d);
     load_plugins(&b, home);
+    /* flows checked against a broken plugin catalog would only add noise
+     * (unknown step types): report the plugins' errors alone */
+    if (afc_error_count(d) > before_plugins) return bundle;
     check_zip_drivers(&b, root);
     check_env_files(&b);
 

@@ -112,6 +112,16 @@ static psrc *src_for(pctx *c, const char *file)
     const char *real = realpath(file, rp) ? rp : file;
     for (size_t i = 0; i < c->nsrcs; i++)
         if (!strcmp(c->srcs[i].real, real) || !strcmp(c->srcs[i].path, file)) return &c->srcs[i];
+    /* a header beside a known source: named the way that source is */
+    for (size_t i = 0; i < c->nsrcs; i++) {
+        const char *rs = strrchr(c->srcs[i].real, '/'), *ls = strrchr(c->srcs[i].src->path, '/');
+        size_t rn = rs ? (size_t)(rs - c->srcs[i].real) : 0;
+        if (!rs || strncmp(real, c->srcs[i].real, rn) || real[rn] != '/') continue;
+        const char *label = ls ? af_sprintf(c->a, "%.*s%s", (int)(ls - c->srcs[i].src->path),
+                                            c->srcs[i].src->path, real + rn)
+                               : real + rn + 1;
+        return add_src(c, file, label);
+    }
     return add_src(c, file, file);
 }
 
@@ -306,7 +316,7 @@ static void tcc_msg(void *opaque, const char *msg)
             char *colon = strrchr(buf, ':');
             if (colon && !colon[1]) *colon = 0;
             colon = strrchr(buf, ':');
-            if (colon) {
+            if (colon && strncmp(buf, "<string>", 8)) {
                 *colon = 0;
                 psrc *inc = src_for(c, buf);
                 int il = atoi(colon + 1);
@@ -337,6 +347,28 @@ static TCCState *new_state(pctx *c, const char *home, const char *const *incs)
     tcc_add_include_path(s, af_sprintf(c->a, "%s/include/afc", home));
     for (const char *const *i = incs; i && *i; i++) tcc_add_include_path(s, *i);
     return s;
+}
+
+/* Pass 1 compiles a file after a prelude that puts one private object at
+ * offset 0 of each section: tcc_list_symbols skips symbols whose value is
+ * 0, which before relocation is the first definition of a section. The file
+ * is #included by its real path, so messages name it and its lines as
+ * usual. */
+static int compile_alone(TCCState *s, const psrc *ps)
+{
+    if (strpbrk(ps->real, "\"\\\n")) return tcc_add_file(s, ps->path);
+    char *code;
+    if (asprintf(&code,
+                 "static int afc__pad_text(void) { return 0; }\n"
+                 "static int afc__pad_data = 1;\n"
+                 "static const int afc__pad_rodata = 1;\n"
+                 "static int afc__pad_bss;\n"
+                 "#include \"%s\"\n",
+                 ps->real) < 0)
+        return -1;
+    int rc = tcc_compile_string(s, code);
+    free(code);
+    return rc;
 }
 
 static const char *libgcc(af_arena *a, const char *home)
@@ -546,7 +578,7 @@ afc_plugins *afc_plugins_load(af_arena *a, afc_diags *d, afc_catalog *cat,
         }
         c.ndefs = 0;
         int before = c.errors;
-        if (tcc_add_file(s, files[i].path) < 0 && c.errors == before) {
+        if (compile_alone(s, &c.srcs[i]) < 0 && c.errors == before) {
             c.errors++;
             afc_error(d, (afc_pos){c.srcs[i].src, 0, 0}, "cannot compile %s", files[i].label);
         }
