@@ -160,6 +160,12 @@ static af_status copy_run(af_step *s)
     if (af_path(s, "src", src, &from) < 0 || af_path(s, "dst", dst, &to) < 0) return AF_FAILED;
     int in = open(from, O_RDONLY);
     if (in < 0) return af_fail(s, "cannot open %s: %s", src, strerror(errno));
+    char *parent = af_strdup(af_arena_of(s), to);
+    *strrchr(parent, '/') = 0;
+    if (af_mkdirs(parent, 0755) < 0) {
+        close(in);
+        return af_fail(s, "cannot create %s: %s", parent, strerror(errno));
+    }
     char err[256];
     af_atomic f;
     if (af_atomic_open(&f, to, 0644, err, sizeof err) < 0) {
