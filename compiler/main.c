@@ -148,7 +148,8 @@ static int build_bundle(opts *o, unit *u, afc_node *root)
     afc_diags_print(u->d, stderr); /* warnings */
     const char *dir = o->out ? o->out : ".";
     struct stat st;
-    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+    int created = stat(dir, &st) < 0;
+    if (!created && !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "afc: error: %s is not a directory (a bundle builds one executable per "
                         "flow into -o DIR)\n", dir);
         return 2;
@@ -205,6 +206,7 @@ static int build_bundle(opts *o, unit *u, afc_node *root)
         }
     if (rc) {
         for (size_t i = 0; i < done; i++) unlink(tmps[i]);
+        if (created) rmdir(dir); /* nothing written, not even the directory */
         afc_diags_print(u->d, stderr);
         return rc;
     }
