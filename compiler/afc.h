@@ -312,6 +312,7 @@ typedef struct afc_manifest {
     const char *fetch_policy;    /* cache_check | always */
     const char *flows_dir, *profiles_file, *plugins_dir, *entry_flow; /* root-relative */
     afc_pos flows_dir_pos, profiles_file_pos, plugins_dir_pos, entry_flow_pos, source_pos;
+    afc_pos source_type_pos;     /* the `type:` value of bundle.source (else source_pos) */
     afc_resource *resources;     /* manifest resources, merged under every flow's */
     size_t nresources;
     const char **plugin_paths;   /* paths.plugins: trusted plugin dirs (enterprise mode) */

@@ -242,7 +242,8 @@ static const char *rel_field(afc_diags *d, const afc_node *n, const char *what)
     return s;
 }
 
-static void spec_source(afc_diags *d, afc_manifest *m, const afc_node *n, const char **base_path)
+static void spec_source(afc_diags *d, afc_manifest *m, const afc_node *n, afc_pos kpos,
+                        const char **base_path)
 {
     m->source_type = "filesystem";
     if (!want_map(d, n, "bundle.source")) return;
@@ -251,6 +252,7 @@ static void spec_source(afc_diags *d, afc_manifest *m, const afc_node *n, const 
     if ((x = afc_map_get(n, "type")) && !is_null(x)) {
         const char *t = want_enum(d, x, "bundle.source.type", SOURCE_TYPES);
         if (t) m->source_type = t;
+        m->source_type_pos = x->pos;
     }
     int fs = !strcmp(m->source_type, "filesystem");
     static const char *const strs[] = {"resource",  "base_path",  "bundle",       "list_sql",
@@ -273,15 +275,15 @@ static void spec_source(afc_diags *d, afc_manifest *m, const afc_node *n, const 
     }
     /* the reference's validate_bundle_manifest_v1 rules */
     if (!fs && !((x = afc_map_get(n, "resource")) && is_str(x) && x->len))
-        afc_error(d, n->pos, "bundle.source.resource is required for source type '%s'",
+        afc_error(d, kpos, "bundle.source.resource is required for source type '%s'",
                   m->source_type);
     if ((fs || !strcmp(m->source_type, "sftp") || !strcmp(m->source_type, "smb")) &&
         !afc_map_get(n, "base_path"))
-        afc_error(d, n->pos, "bundle.source.base_path is required for source type '%s'",
+        afc_error(d, kpos, "bundle.source.base_path is required for source type '%s'",
                   m->source_type);
 }
 
-static void spec_layout(afc_diags *d, afc_manifest *m, const afc_node *n)
+static void spec_layout(afc_diags *d, afc_manifest *m, const afc_node *n, afc_pos kpos)
 {
     if (!want_map(d, n, "bundle.layout")) return;
     unknown_keys(d, n, LAYOUT_KEYS, "bundle.layout");
@@ -298,39 +300,43 @@ static void spec_layout(afc_diags *d, afc_manifest *m, const afc_node *n)
         m->profiles_file = rel_field(d, x, "bundle.layout.profiles_file");
         m->profiles_file_pos = x->pos;
     } else {
-        afc_error(d, n->pos, "bundle.layout.profiles_file is required");
-        afc_note(d, n->pos, "the profiles file is compiled into every executable; an empty "
+        afc_error(d, kpos, "bundle.layout.profiles_file is required");
+        afc_note(d, kpos, "the profiles file is compiled into every executable; an empty "
                             "file (or `{}`) is fine");
     }
 }
 
-static void spec_bundle(afc_diags *d, afc_manifest *m, const afc_node *n, const char **base_path)
+/* kpos: the `bundle:` key, where missing fields are reported (a key's
+ * position is exact for any YAML style) */
+static void spec_bundle(afc_diags *d, afc_manifest *m, const afc_node *n, afc_pos kpos,
+                        const char **base_path)
 {
     if (!want_map(d, n, "bundle")) return;
     unknown_keys(d, n, BUNDLE_KEYS, "bundle");
     const afc_node *x;
     if (!(x = afc_map_get(n, "id"))) {
-        afc_error(d, n->pos, "bundle.id is required");
+        afc_error(d, kpos, "bundle.id is required");
     } else if (x->kind == AFC_SCALAR && x->type == AF_INT) {
         m->id = x->text; /* the reference accepts an integer id */
     } else {
         m->id = want_str(d, x, "bundle.id");
     }
     if (!(x = afc_map_get(n, "source"))) {
-        afc_error(d, n->pos, "bundle.source is required");
-        afc_note(d, n->pos, "for a bundle in the manifest's directory: source: {type: "
-                            "filesystem, base_path: .}");
+        afc_error(d, kpos, "bundle.source is required");
+        afc_note(d, kpos, "for a bundle in the manifest's directory: source: {type: "
+                          "filesystem, base_path: .}");
         m->source_type = "filesystem";
+        m->source_pos = kpos;
     } else {
-        m->source_pos = x->pos;
-        spec_source(d, m, x, base_path);
+        m->source_pos = key_pos(n, "source");
+        spec_source(d, m, x, m->source_pos, base_path);
     }
     if (!(x = afc_map_get(n, "layout")))
-        afc_error(d, n->pos, "bundle.layout is required (profiles_file at least)");
+        afc_error(d, kpos, "bundle.layout is required (profiles_file at least)");
     else
-        spec_layout(d, m, x);
+        spec_layout(d, m, x, key_pos(n, "layout"));
     if (!(x = afc_map_get(n, "entry_flow"))) {
-        afc_error(d, n->pos, "bundle.entry_flow is required");
+        afc_error(d, kpos, "bundle.entry_flow is required");
     } else {
         m->entry_flow = rel_field(d, x, "bundle.entry_flow");
         m->entry_flow_pos = x->pos;
@@ -384,10 +390,12 @@ static void spec_env_files(af_arena *a, afc_diags *d, afc_manifest *m, const afc
                 const char *s = want_enum(d, x, "env file type", ENV_TYPES);
                 if (s) ef.type = strcmp(s, "dotenv") && strcmp(s, "json") ? "dir" : s;
             }
-            if (!(x = afc_map_get(it, "path")))
+            if (!(x = afc_map_get(it, "path"))) {
                 afc_error(d, it->pos, "an env_files entry needs a path");
-            else
+            } else {
                 ef.path = want_str(d, x, "env file path");
+                ef.pos = x->pos;
+            }
             if ((x = afc_map_get(it, "optional")) && !is_null(x))
                 want_bool(d, x, "env file optional", &ef.optional);
             if ((x = afc_map_get(it, "prefix")) && !is_null(x)) {
@@ -406,8 +414,8 @@ static void spec_env_files(af_arena *a, afc_diags *d, afc_manifest *m, const afc
         if (ef.path && ef.path[0] != '/') {
             char *np = normpath(a, ef.path);
             if (!inside(np)) {
-                afc_error(d, it->pos, "env file '%s' leaves the bundle root", ef.path);
-                afc_note(d, it->pos, "an absolute path names a file of the host, read at run "
+                afc_error(d, ef.pos, "env file '%s' leaves the bundle root", ef.path);
+                afc_note(d, ef.pos, "an absolute path names a file of the host, read at run "
                                      "time");
                 continue;
             }
@@ -460,7 +468,7 @@ afc_manifest *afc_spec_manifest(af_arena *a, afc_diags *d, const afc_node *root,
     }
     m->enterprise = !strcmp(m->mode, "enterprise");
     const char *base_path = NULL;
-    if ((x = afc_map_get(root, "bundle"))) spec_bundle(d, m, x, &base_path);
+    if ((x = afc_map_get(root, "bundle"))) spec_bundle(d, m, x, key_pos(root, "bundle"), &base_path);
     if (!m->source_type) m->source_type = "filesystem";
     if ((x = afc_map_get(root, "resources")) && !is_null(x) && want_map(d, x, "resources")) {
         m->resources = af_alloc(a, (x->n + 1) * sizeof *m->resources);
@@ -1140,9 +1148,11 @@ static void check_profile_decode(bld *b, const afc_flow *f)
             const afc_node *v = merged_at(a, cfg ? p->config : p->options,
                                           cfg ? r->config : r->options, path, &from_res);
             if (!v || !is_str(v) || !(strstr(v->text, "{{") || strstr(v->text, "}}"))) continue;
-            /* the resource alone asks for it and holds the value: check.c's */
-            if (from_res && (marked(a, r->decode, sec, path, NULL) || listed(r->decode, sec, path, NULL)))
-                continue;
+            /* where the request and the value come from the same side,
+             * check.c (resource) or afc_check_profiles (profile) said it */
+            int res_asks = marked(a, r->decode, sec, path, NULL) || listed(r->decode, sec, path, NULL);
+            int prof_asks = marked(a, p->decode, sec, path, NULL) || listed(p->decode, sec, path, NULL);
+            if (from_res ? res_asks : prof_asks) continue;
             af_tmpl *t;
             if (af_tmpl_parse(a, v->text, v->len, NULL, &t, NULL, NULL, 0) == 1 && t->standalone)
                 continue;
@@ -1172,10 +1182,10 @@ afc_bundle *afc_bundle_load(af_arena *a, afc_diags *d, afc_catalog *cat, const c
     b.m = m;
     b.cat = cat;
     if (strcmp(m->source_type, "filesystem")) {
-        afc_error(d, m->source_pos, "bundle.source.type '%s' is not supported yet: afc builds "
-                                    "bundles from the filesystem",
+        afc_error(d, m->source_type_pos, "bundle.source.type '%s' is not supported yet: afc "
+                                         "builds bundles from the filesystem",
                   m->source_type);
-        afc_note(d, m->source_pos, "copy the bundle to this machine and use source: {type: "
+        afc_note(d, m->source_type_pos, "copy the bundle to this machine and use source: {type: "
                                    "filesystem, base_path: DIR}");
         return NULL;
     }
@@ -1207,11 +1217,11 @@ afc_bundle *afc_bundle_load(af_arena *a, afc_diags *d, afc_catalog *cat, const c
     bundle->bc.nprofiles = bundle->nprofiles;
     int before_plugins = afc_error_count(d);
     load_plugins(&b, home);
-    /* flows checked against a broken plugin catalog would only add noise
-     * (unknown step types): report the plugins' errors alone */
+    check_env_files(&b);
+    /* what depends on the catalog (zip_drivers, resources, flows) would
+     * only add noise against broken plugins: their errors come alone */
     if (afc_error_count(d) > before_plugins) return bundle;
     check_zip_drivers(&b, root);
-    check_env_files(&b);
 
     /* manifest resources: checked once, then shared by every flow */
     if (m->nresources) {

@@ -58,6 +58,7 @@ typedef struct pctx {
     int link_pass;     /* pass 2: compile messages were already reported */
     const char **undef; /* undefined symbols found in pass 2 */
     size_t nundef, capundef;
+    size_t nbuiltin_steps, nbuiltin_drivers; /* catalog entries before the plugins */
     const char **defs; /* globals the current file defines (pass 1) */
     size_t ndefs, capdefs;
 } pctx;
@@ -185,6 +186,27 @@ static int guess_col(const afc_src *src, int line, const char *msg)
     int col = 1;
     for (const char *p = s; p < e && (*p == ' ' || *p == '\t'); p++) col++;
     return col;
+}
+
+/* The first occurrence of text in the plugin sources (no word check). */
+static afc_pos first_text(pctx *c, const char *text)
+{
+    afc_pos none = {0};
+    for (size_t i = 0; i < c->nsrcs; i++) {
+        const afc_src *s = c->srcs[i].src;
+        const char *hit = strstr(s->text, text);
+        if (!hit) continue;
+        int line = 1;
+        const char *ls = s->text;
+        for (const char *p = s->text; p < hit; p++)
+            if (*p == '\n') {
+                line++;
+                ls = p + 1;
+            }
+        afc_pos pos = {s, line, (int)(hit - ls) + 1};
+        return pos;
+    }
+    return none;
 }
 
 /* The first use of identifier `name` in the plugin sources (.c first). */
@@ -409,11 +431,13 @@ static void scan_libs(pctx *c, size_t nfiles, const char ***libs, size_t *nlibs,
     }
 }
 
-static int is_builtin_sym(const afc_catalog *cat, const char *sym)
+/* 1 when sym is a built-in descriptor: one of the catalog entries that were
+ * there before the plugins were appended */
+static int is_builtin_sym(const pctx *c, const afc_catalog *cat, const char *sym)
 {
-    for (size_t i = 0; i < cat->nsteps; i++)
+    for (size_t i = 0; i < c->nbuiltin_steps; i++)
         if (cat->step_syms[i] && !strcmp(cat->step_syms[i], sym)) return 1;
-    for (size_t i = 0; i < cat->ndrivers; i++)
+    for (size_t i = 0; i < c->nbuiltin_drivers; i++)
         if (cat->driver_syms[i] && !strcmp(cat->driver_syms[i], sym)) return 1;
     return 0;
 }
@@ -509,7 +533,7 @@ static int valid_step(pctx *c, const afc_catalog *cat, const af_step_desc *d, co
         }
     const char *other = NULL;
     if (afc_catalog_step(cat, d->name, &other)) {
-        if (is_builtin_sym(cat, other))
+        if (is_builtin_sym(c, cat, other))
             afc_error(c->d, pos, "plugin step '%s' has the name of a built-in step type", d->name);
         else
             afc_error(c->d, pos, "step type '%s' is defined twice by the plugins (%s and %s)",
@@ -533,7 +557,7 @@ static int valid_driver(pctx *c, const afc_catalog *cat, const af_driver *d, con
     }
     const char *other = NULL;
     if (afc_catalog_driver(cat, d->kind, d->name, &other)) {
-        if (is_builtin_sym(cat, other))
+        if (is_builtin_sym(c, cat, other))
             afc_error(c->d, pos, "plugin driver '%s' of kind '%s' has the name of a built-in "
                                  "driver",
                       d->name, d->kind);
@@ -554,6 +578,8 @@ afc_plugins *afc_plugins_load(af_arena *a, afc_diags *d, afc_catalog *cat,
     pctx c = {0};
     c.a = a;
     c.d = d;
+    c.nbuiltin_steps = cat->nsteps;
+    c.nbuiltin_drivers = cat->ndrivers;
     afc_plugins *pl = af_alloc(a, sizeof *pl);
     pl->sources = af_alloc(a, (n + 1) * sizeof *pl->sources);
     size_t ninc = 0;
@@ -602,7 +628,7 @@ afc_plugins *afc_plugins_load(af_arena *a, afc_diags *d, afc_catalog *cat,
                               c.srcs[defs[j].file].src->path, files[i].label);
                     c.errors++;
                 }
-            if ((is_step || is_drv) && is_builtin_sym(cat, sym)) {
+            if ((is_step || is_drv) && is_builtin_sym(&c, cat, sym)) {
                 afc_error(d, pos, "plugin defines '%s', which is a built-in descriptor", sym);
                 c.errors++;
                 continue;
@@ -645,16 +671,16 @@ afc_plugins *afc_plugins_load(af_arena *a, afc_diags *d, afc_catalog *cat,
             tcc_add_library_path(s, w + 2);
         } else if (!strncmp(w, "-l", 2) && w[2]) {
             if (tcc_add_library(s, w + 2) < 0) {
-                afc_pos pos = first_use(&c, w + 2);
-                afc_error(d, pos, "library '%s' named in .libs is not installed", w + 2);
+                /* reported, and the link goes on to find other problems */
+                afc_error(d, first_text(&c, w), "library '%s' named in .libs is not installed",
+                          w + 2);
                 c.errors++;
-                rc = -1;
             }
         }
     }
     const char *gcc = libgcc(a, home);
     if (rc == 0 && gcc) rc = tcc_add_file(s, gcc);
-    if (rc == 0 && !c.errors) rc = tcc_relocate(s, TCC_RELOCATE_AUTO);
+    if (rc == 0) rc = tcc_relocate(s, TCC_RELOCATE_AUTO);
     for (size_t i = 0; i < c.nundef; i++) {
         afc_pos pos = first_use(&c, c.undef[i]);
         afc_error(d, pos, "undefined reference to '%s'", c.undef[i]);
