@@ -8,10 +8,11 @@ cp "$CASE_DIR/../bundle-plugins/bundle/plugins/"kv.* b/plugins/
 "$AFC" build b/manifest.yaml -o bin 2>build.err || { cat build.err; fail "build"; }
 "$AFC" explain b/manifest.yaml | grep -q "plugins: 3 step types, 1 driver, secrets decode hook, expand_env hook" ||
     fail "explain: $("$AFC" explain b/manifest.yaml)"
+reverse() { local s=$1 r= i; for ((i = ${#s} - 1; i >= 0; i--)); do r+=${s:i:1}; done; printf %s "$r"; }
 SECRET=Hunter-Two-Xyz
 export KV_ROOT=$WORK
 export KV_PASSWORD_ENC=$(printf %s "$SECRET" | tr 'A-Za-z' 'N-ZA-Mn-za-m')
-export KV_PASSWORD_REV=$(printf %s "$SECRET" | rev)
+export KV_PASSWORD_REV=$(reverse "$SECRET")
 AETHERFLOW_SECRETS_CMD=false run bin/hooked --run-id r1
 expect_rc 0
 expect_file hook-kv/seen "not for steps"

@@ -6,9 +6,10 @@ export AETHERFLOW_CACHE_DIR=$WORK/cache
 cp -r "$CASE_DIR/bundle" b
 mkdir b/plugins && cp "$CASE_DIR/../bundle-plugins/bundle/plugins/"kv.* b/plugins/
 "$AFC" build b/manifest.yaml -o bin 2>build.err || { cat build.err; fail "build"; }
+reverse() { local s=$1 r= i; for ((i = ${#s} - 1; i >= 0; i--)); do r+=${s:i:1}; done; printf %s "$r"; }
 SECRET=s3cr3t-Pa55w0rd
 export KV_PASSWORD_ENC=$(printf %s "$SECRET" | base64)
-export KV_PASSWORD_REV=$(printf %s "$SECRET" | rev)
+export KV_PASSWORD_REV=$(reverse "$SECRET")
 
 no_secret() { # FILE...: the decoded value and its encoded form appear nowhere
     for f in "$@"; do
