@@ -217,49 +217,64 @@ static int build_bundle(opts *o, unit *u, afc_node *root)
     return 0;
 }
 
+static void unit_free(unit *u)
+{
+    af_arena_free(u->a);
+    u->a = NULL;
+}
+
+static int build_unit(unit *up, opts *o);
+
 static int cmd_build(opts *o)
 {
     unit u = {0};
-    afc_node *root = load(&u, o->file);
-    if (afc_is_manifest(root)) return build_bundle(o, &u, root);
+    int rc = build_unit(&u, o);
+    unit_free(&u);
+    return rc;
+}
+
+static int build_unit(unit *up, opts *o)
+{
+    afc_node *root = load(up, o->file);
+    if (afc_is_manifest(root)) return build_bundle(o, up, root);
     if (o->flow) return usage_error("%s", "--flow picks a flow of a bundle: FILE must be a manifest");
-    int bad = front(&u, o->file, root);
-    if (bad || (o->werror && afc_warning_count(u.d))) return finish_diags(&u, o);
-    afc_diags_print(u.d, stderr); /* warnings */
+    int bad = front(up, o->file, root);
+    if (bad || (o->werror && afc_warning_count(up->d))) return finish_diags(up, o);
+    afc_diags_print(up->d, stderr); /* warnings */
 
     afc_emit_opts eo = {0};
     eo.source = o->file;
-    eo.fingerprint = u.fingerprint;
+    eo.fingerprint = up->fingerprint;
     eo.mode = "internal_fast";
     af_buf code = {0}, libs = {0};
-    afc_emit_flow(&code, &libs, u.flow, u.cat, &eo);
+    afc_emit_flow(&code, &libs, up->flow, up->cat, &eo);
 
     if (o->emit_dir) {
         if (af_mkdirs(o->emit_dir, 0755) < 0 && errno != EEXIST) {
             fprintf(stderr, "afc: error: cannot create %s: %s\n", o->emit_dir, strerror(errno));
             return 1;
         }
-        char *path = af_sprintf(u.a, "%s/%s.c", o->emit_dir, u.flow->id);
+        char *path = af_sprintf(up->a, "%s/%s.c", o->emit_dir, up->flow->id);
         if (write_file_atomic(path, af_buf_cstr(&code), code.len) < 0) {
             fprintf(stderr, "afc: error: cannot write %s: %s\n", path, strerror(errno));
             return 1;
         }
     }
-    const char *out = o->out ? o->out : af_sprintf(u.a, "./%s", u.flow->id);
+    const char *out = o->out ? o->out : af_sprintf(up->a, "./%s", up->flow->id);
     struct stat st;
-    if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) out = af_sprintf(u.a, "%s/%s", out, u.flow->id);
+    if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) out = af_sprintf(up->a, "%s/%s", out, up->flow->id);
     afc_cc_opts co = {0};
     co.backend = o->cc;
-    co.home = afc_home(u.a);
+    co.home = afc_home(up->a);
     co.libs = af_buf_cstr(&libs);
-    int rc = afc_cc(u.d, af_buf_cstr(&code), code.len, out, &co);
+    int rc = afc_cc(up->d, af_buf_cstr(&code), code.len, out, &co);
     af_buf_free(&code);
     af_buf_free(&libs);
     if (rc < 0) {
-        afc_diags_print(u.d, stderr);
+        afc_diags_print(up->d, stderr);
         return 1;
     }
-    fprintf(stderr, "afc: built %s (flow %s, fingerprint %.12s)\n", out, u.flow->id, u.fingerprint);
+    fprintf(stderr, "afc: built %s (flow %s, fingerprint %.12s)\n", out, up->flow->id, up->fingerprint);
     return 0;
 }
 
@@ -267,14 +282,23 @@ static int cmd_build(opts *o)
 
 static void explain_flow(const afc_flow *f, const char *file);
 
+static int explain_unit(unit *up, opts *o);
+
 static int cmd_explain(opts *o)
 {
     unit u = {0};
-    afc_node *root = load(&u, o->file);
+    int rc = explain_unit(&u, o);
+    unit_free(&u);
+    return rc;
+}
+
+static int explain_unit(unit *up, opts *o)
+{
+    afc_node *root = load(up, o->file);
     if (afc_is_manifest(root)) {
         afc_bundle *b;
-        if (bundle_front(&u, o, root, &b) < 0) return finish_diags(&u, o);
-        afc_diags_print(u.d, stderr);
+        if (bundle_front(up, o, root, &b) < 0) return finish_diags(up, o);
+        afc_diags_print(up->d, stderr);
         printf("bundle %s (%s mode, fingerprint %s)\n", b->m->id, b->m->mode, b->fingerprint);
         printf("  root: %s\n", b->m->root_dir);
         printf("  profiles: %zu compiled in", b->nprofiles);
@@ -297,9 +321,9 @@ static int cmd_explain(opts *o)
         }
         return 0;
     }
-    if (front(&u, o->file, root) < 0) return finish_diags(&u, o);
-    afc_diags_print(u.d, stderr);
-    explain_flow(u.flow, o->file);
+    if (front(up, o->file, root) < 0) return finish_diags(up, o);
+    afc_diags_print(up->d, stderr);
+    explain_flow(up->flow, o->file);
     return 0;
 }
 
@@ -533,11 +557,14 @@ int main(int argc, char **argv)
     if (afc_is_manifest(root)) {
         afc_bundle *b;
         bundle_front(&u, &o, root, &b);
+    } else if (o.flow) {
+        unit_free(&u);
+        return usage_error("%s", "--flow picks a flow of a bundle: FILE must be a manifest");
     } else {
-        if (o.flow) return usage_error("%s", "--flow picks a flow of a bundle: FILE must be a manifest");
         front(&u, o.file, root);
     }
     int rc = finish_diags(&u, &o);
     if (rc == 0 && !o.json) fprintf(stderr, "%s: ok\n", o.file);
+    unit_free(&u);
     return rc;
 }

@@ -343,7 +343,8 @@ static void tcc_msg(void *opaque, const char *msg)
                 psrc *inc = src_for(c, buf);
                 int il = atoi(colon + 1);
                 afc_pos ipos = {inc->src, il, guess_col(inc->src, il, "")};
-                afc_note(c->d, ipos, "included from here");
+                /* tcc also says so for an #include it could not open */
+                if (inc != ps || il != line) afc_note(c->d, ipos, "included from here");
             }
         }
         l = nl ? nl + 1 : NULL;
@@ -569,7 +570,15 @@ static int valid_driver(pctx *c, const afc_catalog *cat, const af_driver *d, con
     return 1;
 }
 
-static TCCState *g_loaded; /* the plugins' code, alive until afc exits */
+/* The plugins' relocated code: the catalog and the descriptors' check hooks
+ * point into it, so it stays loaded until afc exits. */
+static TCCState *g_loaded[8];
+static int g_nloaded;
+
+static void unload_plugins(void)
+{
+    while (g_nloaded) tcc_delete(g_loaded[--g_nloaded]);
+}
 
 afc_plugins *afc_plugins_load(af_arena *a, afc_diags *d, afc_catalog *cat,
                               const afc_plugin_file *files, size_t n,
@@ -591,6 +600,11 @@ afc_plugins *afc_plugins_load(af_arena *a, afc_diags *d, afc_catalog *cat,
         pl->sources[i] = files[i].path;
     }
     if (!n) return pl;
+    if (access(af_sprintf(a, "%s/include/afc/af.h", home), R_OK) < 0) {
+        afc_error(d, (afc_pos){0}, "cannot compile the plugins: afc's header is not in "
+                                   "%s/include/afc (set AFC_HOME)", home);
+        return NULL;
+    }
 
     /* pass 1: each file alone */
     found *defs = NULL;
@@ -692,7 +706,13 @@ afc_plugins *afc_plugins_load(af_arena *a, afc_diags *d, afc_catalog *cat,
         tcc_delete(s);
         return pl;
     }
-    g_loaded = s; /* never deleted: descriptors and check hooks live in it */
+    if (g_nloaded == (int)(sizeof g_loaded / sizeof *g_loaded)) {
+        afc_error(d, (afc_pos){0}, "too many plugin sets loaded in one afc run");
+        tcc_delete(s);
+        return pl;
+    }
+    if (!g_nloaded) atexit(unload_plugins);
+    g_loaded[g_nloaded++] = s;
 
     af_buf plibs = {0};
     for (size_t i = 0; i < ndefs; i++) {
