@@ -112,6 +112,9 @@ static int finish_diags(unit *u, opts *o)
     return errors ? 2 : 0;
 }
 
+static int build_bundle(opts *o, unit *u, afc_node *root);
+static void explain_flow(const afc_flow *f, const char *file);
+
 /* ---- build -------------------------------------------------------------------- */
 
 static int write_file_atomic(const char *path, const char *data, size_t len)
@@ -125,6 +128,67 @@ static int write_file_atomic(const char *path, const char *data, size_t len)
         return -1;
     }
     return rename(tmp, path);
+}
+
+static void unit_free(unit *u)
+{
+    af_arena_free(u->a);
+    u->a = NULL;
+}
+
+static int cmd_build_unit(unit *up, opts *o);
+
+static int cmd_build(opts *o)
+{
+    unit u = {0};
+    int rc = cmd_build_unit(&u, o);
+    unit_free(&u);
+    return rc;
+}
+
+static int cmd_build_unit(unit *up, opts *o)
+{
+    afc_node *root = load(up, o->file);
+    if (afc_is_manifest(root)) return build_bundle(o, up, root);
+    if (o->flow) return usage_error("%s", "--flow picks a flow of a bundle: FILE must be a manifest");
+    int bad = front(up, o->file, root);
+    if (bad || (o->werror && afc_warning_count(up->d))) return finish_diags(up, o);
+    afc_diags_print(up->d, stderr); /* warnings */
+
+    afc_emit_opts eo = {0};
+    eo.source = o->file;
+    eo.fingerprint = up->fingerprint;
+    eo.mode = "internal_fast";
+    af_buf code = {0}, libs = {0};
+    afc_emit_flow(&code, &libs, up->flow, up->cat, &eo);
+
+    if (o->emit_dir) {
+        if (af_mkdirs(o->emit_dir, 0755) < 0 && errno != EEXIST) {
+            fprintf(stderr, "afc: error: cannot create %s: %s\n", o->emit_dir, strerror(errno));
+            return 1;
+        }
+        char *path = af_sprintf(up->a, "%s/%s.c", o->emit_dir, up->flow->id);
+        if (write_file_atomic(path, af_buf_cstr(&code), code.len) < 0) {
+            fprintf(stderr, "afc: error: cannot write %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+    }
+    const char *out = o->out ? o->out : af_sprintf(up->a, "./%s", up->flow->id);
+    struct stat st;
+    if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) out = af_sprintf(up->a, "%s/%s", out, up->flow->id);
+    afc_cc_opts co = {0};
+    co.backend = o->cc;
+    co.home = afc_home(up->a);
+    co.libs = af_buf_cstr(&libs);
+    int rc = afc_cc(up->d, af_buf_cstr(&code), code.len, out, &co);
+    af_buf_free(&code);
+    af_buf_free(&libs);
+    if (rc < 0) {
+        afc_diags_print(up->d, stderr);
+        return 1;
+    }
+    fprintf(stderr, "afc: built %s (flow %s, fingerprint %.12s)\n", out, up->flow->id, up->fingerprint);
+    return 0;
 }
 
 /* ---- bundles -------------------------------------------------------------------- */
@@ -217,70 +281,7 @@ static int build_bundle(opts *o, unit *u, afc_node *root)
     return 0;
 }
 
-static void unit_free(unit *u)
-{
-    af_arena_free(u->a);
-    u->a = NULL;
-}
-
-static int build_unit(unit *up, opts *o);
-
-static int cmd_build(opts *o)
-{
-    unit u = {0};
-    int rc = build_unit(&u, o);
-    unit_free(&u);
-    return rc;
-}
-
-static int build_unit(unit *up, opts *o)
-{
-    afc_node *root = load(up, o->file);
-    if (afc_is_manifest(root)) return build_bundle(o, up, root);
-    if (o->flow) return usage_error("%s", "--flow picks a flow of a bundle: FILE must be a manifest");
-    int bad = front(up, o->file, root);
-    if (bad || (o->werror && afc_warning_count(up->d))) return finish_diags(up, o);
-    afc_diags_print(up->d, stderr); /* warnings */
-
-    afc_emit_opts eo = {0};
-    eo.source = o->file;
-    eo.fingerprint = up->fingerprint;
-    eo.mode = "internal_fast";
-    af_buf code = {0}, libs = {0};
-    afc_emit_flow(&code, &libs, up->flow, up->cat, &eo);
-
-    if (o->emit_dir) {
-        if (af_mkdirs(o->emit_dir, 0755) < 0 && errno != EEXIST) {
-            fprintf(stderr, "afc: error: cannot create %s: %s\n", o->emit_dir, strerror(errno));
-            return 1;
-        }
-        char *path = af_sprintf(up->a, "%s/%s.c", o->emit_dir, up->flow->id);
-        if (write_file_atomic(path, af_buf_cstr(&code), code.len) < 0) {
-            fprintf(stderr, "afc: error: cannot write %s: %s\n", path, strerror(errno));
-            return 1;
-        }
-    }
-    const char *out = o->out ? o->out : af_sprintf(up->a, "./%s", up->flow->id);
-    struct stat st;
-    if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) out = af_sprintf(up->a, "%s/%s", out, up->flow->id);
-    afc_cc_opts co = {0};
-    co.backend = o->cc;
-    co.home = afc_home(up->a);
-    co.libs = af_buf_cstr(&libs);
-    int rc = afc_cc(up->d, af_buf_cstr(&code), code.len, out, &co);
-    af_buf_free(&code);
-    af_buf_free(&libs);
-    if (rc < 0) {
-        afc_diags_print(up->d, stderr);
-        return 1;
-    }
-    fprintf(stderr, "afc: built %s (flow %s, fingerprint %.12s)\n", out, up->flow->id, up->fingerprint);
-    return 0;
-}
-
 /* ---- explain --------------------------------------------------------------------- */
-
-static void explain_flow(const afc_flow *f, const char *file);
 
 static int explain_unit(unit *up, opts *o);
 
