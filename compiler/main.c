@@ -191,6 +191,87 @@ static int cmd_build_unit(unit *up, opts *o)
     return 0;
 }
 
+/* ---- explain --------------------------------------------------------------------- */
+
+static int explain_unit(unit *up, opts *o);
+
+static int cmd_explain(opts *o)
+{
+    unit u = {0};
+    int rc = explain_unit(&u, o);
+    unit_free(&u);
+    return rc;
+}
+
+static int explain_unit(unit *up, opts *o)
+{
+    afc_node *root = load(up, o->file);
+    if (afc_is_manifest(root)) {
+        afc_bundle *b;
+        if (bundle_front(up, o, root, &b) < 0) return finish_diags(up, o);
+        afc_diags_print(up->d, stderr);
+        printf("bundle %s (%s mode, fingerprint %s)\n", b->m->id, b->m->mode, b->fingerprint);
+        printf("  root: %s\n", b->m->root_dir);
+        printf("  profiles: %zu compiled in", b->nprofiles);
+        for (size_t i = 0; i < b->nprofiles; i++) printf("%s%s", i ? ", " : " (", b->profiles[i].name);
+        printf("%s\n", b->nprofiles ? ")" : "");
+        if (b->plugins)
+            printf("  plugins: %zu step type%s, %zu driver%s%s%s\n", b->plugins->nsteps,
+                   b->plugins->nsteps == 1 ? "" : "s", b->plugins->ndrivers,
+                   b->plugins->ndrivers == 1 ? "" : "s",
+                   b->plugins->decode_sym ? ", secrets decode hook" : "",
+                   b->plugins->expand_env_sym ? ", expand_env hook" : "");
+        printf("  env files:");
+        for (size_t i = 0; i < b->nenv_files; i++)
+            printf(" %s (%s%s)", b->env_files[i].path, b->env_files[i].type,
+                   b->env_files[i].optional ? ", optional" : "");
+        printf("%s\n  embedded files: %zu\n", b->nenv_files ? "" : " none", b->nassets);
+        for (size_t i = 0; i < b->nflows; i++) {
+            printf("\n");
+            explain_flow(b->flows[i].flow, b->flows[i].label);
+        }
+        return 0;
+    }
+    if (front(up, o->file, root) < 0) return finish_diags(up, o);
+    afc_diags_print(up->d, stderr);
+    explain_flow(up->flow, o->file);
+    return 0;
+}
+
+static void explain_flow(const afc_flow *f, const char *file)
+{
+    af_value *ws = af_map_get(f->meta, "workspace"), *st = af_map_get(f->meta, "state");
+    printf("flow %s (%s)\n", f->id, file);
+    printf("  workspace: %s (cleanup %s)\n", af_map_get(ws, "root")->u.s.ptr,
+           af_map_get(ws, "cleanup_policy")->u.s.ptr);
+    printf("  state:     %s\n", af_map_get(st, "path")->u.s.ptr);
+    if (f->nresources) printf("resources:\n");
+    for (size_t i = 0; i < f->nresources; i++) {
+        const afc_resource *r = &f->resources[i];
+        printf("  %s: %s/%s", r->name, r->kind, r->driver);
+        if (r->drv && strcmp(r->drv->name, r->driver)) printf(" (driver %s)", r->drv->name);
+        if (r->profile) printf(", profile %s", r->profile);
+        printf("\n");
+    }
+    printf("jobs, in order:\n");
+    for (size_t j = 0; j < f->njobs; j++) {
+        const afc_job *job = &f->jobs[j];
+        printf("  %zu. %s", j + 1, job->id);
+        if (job->ndeps) {
+            printf("  after ");
+            for (size_t k = 0; k < job->ndeps; k++)
+                printf("%s%s", k ? ", " : "", f->jobs[job->dep_idx[k]].id);
+        }
+        printf("\n");
+        if (job->when) printf("     when: %s\n", job->when);
+        for (size_t s = 0; s < job->nsteps; s++) {
+            const afc_step *stp = &job->steps[s];
+            printf("     - %s (%s)%s\n", stp->id, stp->type,
+                   stp->skip_job ? "  on no data: skip the rest of the job" : "");
+        }
+    }
+}
+
 /* ---- bundles -------------------------------------------------------------------- */
 
 /* Loads the bundle of manifest FILE; 0 when it has no errors. */
@@ -279,87 +360,6 @@ static int build_bundle(opts *o, unit *u, afc_node *root)
                 b->flows[i].flow->id, b->flows[i].rel);
     fprintf(stderr, "afc: bundle %s (%s), fingerprint %s\n", b->m->id, b->m->mode, b->fingerprint);
     return 0;
-}
-
-/* ---- explain --------------------------------------------------------------------- */
-
-static int explain_unit(unit *up, opts *o);
-
-static int cmd_explain(opts *o)
-{
-    unit u = {0};
-    int rc = explain_unit(&u, o);
-    unit_free(&u);
-    return rc;
-}
-
-static int explain_unit(unit *up, opts *o)
-{
-    afc_node *root = load(up, o->file);
-    if (afc_is_manifest(root)) {
-        afc_bundle *b;
-        if (bundle_front(up, o, root, &b) < 0) return finish_diags(up, o);
-        afc_diags_print(up->d, stderr);
-        printf("bundle %s (%s mode, fingerprint %s)\n", b->m->id, b->m->mode, b->fingerprint);
-        printf("  root: %s\n", b->m->root_dir);
-        printf("  profiles: %zu compiled in", b->nprofiles);
-        for (size_t i = 0; i < b->nprofiles; i++) printf("%s%s", i ? ", " : " (", b->profiles[i].name);
-        printf("%s\n", b->nprofiles ? ")" : "");
-        if (b->plugins)
-            printf("  plugins: %zu step type%s, %zu driver%s%s%s\n", b->plugins->nsteps,
-                   b->plugins->nsteps == 1 ? "" : "s", b->plugins->ndrivers,
-                   b->plugins->ndrivers == 1 ? "" : "s",
-                   b->plugins->decode_sym ? ", secrets decode hook" : "",
-                   b->plugins->expand_env_sym ? ", expand_env hook" : "");
-        printf("  env files:");
-        for (size_t i = 0; i < b->nenv_files; i++)
-            printf(" %s (%s%s)", b->env_files[i].path, b->env_files[i].type,
-                   b->env_files[i].optional ? ", optional" : "");
-        printf("%s\n  embedded files: %zu\n", b->nenv_files ? "" : " none", b->nassets);
-        for (size_t i = 0; i < b->nflows; i++) {
-            printf("\n");
-            explain_flow(b->flows[i].flow, b->flows[i].label);
-        }
-        return 0;
-    }
-    if (front(up, o->file, root) < 0) return finish_diags(up, o);
-    afc_diags_print(up->d, stderr);
-    explain_flow(up->flow, o->file);
-    return 0;
-}
-
-static void explain_flow(const afc_flow *f, const char *file)
-{
-    af_value *ws = af_map_get(f->meta, "workspace"), *st = af_map_get(f->meta, "state");
-    printf("flow %s (%s)\n", f->id, file);
-    printf("  workspace: %s (cleanup %s)\n", af_map_get(ws, "root")->u.s.ptr,
-           af_map_get(ws, "cleanup_policy")->u.s.ptr);
-    printf("  state:     %s\n", af_map_get(st, "path")->u.s.ptr);
-    if (f->nresources) printf("resources:\n");
-    for (size_t i = 0; i < f->nresources; i++) {
-        const afc_resource *r = &f->resources[i];
-        printf("  %s: %s/%s", r->name, r->kind, r->driver);
-        if (r->drv && strcmp(r->drv->name, r->driver)) printf(" (driver %s)", r->drv->name);
-        if (r->profile) printf(", profile %s", r->profile);
-        printf("\n");
-    }
-    printf("jobs, in order:\n");
-    for (size_t j = 0; j < f->njobs; j++) {
-        const afc_job *job = &f->jobs[j];
-        printf("  %zu. %s", j + 1, job->id);
-        if (job->ndeps) {
-            printf("  after ");
-            for (size_t k = 0; k < job->ndeps; k++)
-                printf("%s%s", k ? ", " : "", f->jobs[job->dep_idx[k]].id);
-        }
-        printf("\n");
-        if (job->when) printf("     when: %s\n", job->when);
-        for (size_t s = 0; s < job->nsteps; s++) {
-            const afc_step *stp = &job->steps[s];
-            printf("     - %s (%s)%s\n", stp->id, stp->type,
-                   stp->skip_job ? "  on no data: skip the rest of the job" : "");
-        }
-    }
 }
 
 /* ---- list-steps and help ------------------------------------------------------------ */
