@@ -113,6 +113,7 @@ static int finish_diags(unit *u, opts *o)
 }
 
 static int build_bundle(opts *o, unit *u, afc_node *root);
+static int bundle_front(unit *u, opts *o, afc_node *root, afc_bundle **out);
 static void explain_flow(const afc_flow *f, const char *file);
 
 /* ---- build -------------------------------------------------------------------- */
