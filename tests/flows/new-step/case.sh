@@ -55,6 +55,6 @@ expect_rc 0
 sed -i 's/repeat: 3/repeat: -1/' b/flows/skel.yaml
 if "$AFC" validate b/manifest.yaml 2>v.err; then fail "negative repeat accepted"; fi
 grep -q "^b/flows/skel.yaml:10:[0-9]*: error: acme.upper: repeat must be 0 or more, not -1" v.err || fail "$(cat v.err)"
-sed -i 's/repeat: -1/repeat: [1]/' b/flows/skel.yaml
-if "$AFC" validate b/manifest.yaml 2>v2.err; then fail "list repeat accepted"; fi
-grep -q "error: acme.upper: input 'repeat' must be an integer, not a list" v2.err || fail "$(cat v2.err)"
+sed -i 's/repeat: -1/repeat: {n: 1}/' b/flows/skel.yaml
+if "$AFC" validate b/manifest.yaml 2>v2.err; then fail "mapping repeat accepted"; fi
+grep -q "error: acme.upper: input 'repeat' must be an integer, not a mapping" v2.err || fail "$(cat v2.err)"
