@@ -36,12 +36,12 @@
 
 static const char *const TOP_KEYS[] = {"version", "mode",        "bundle",    "resources",
                                        "paths",   "zip_drivers", "env_files", NULL};
-static const char *const BUNDLE_KEYS[] = {"id", "source", "layout", "entry_flow", "fetch_policy",
-                                          NULL};
-static const char *const SOURCE_KEYS[] = {"type",      "resource",   "base_path",
-                                          "bundle",    "list_sql",   "fetch_sql",
-                                          "list_path", "fetch_path", "prefix_param",
-                                          "strict_fingerprint", NULL};
+static const char *const BUNDLE_KEYS[] = {"id",         "source",       "layout",
+                                          "entry_flow", "fetch_policy", NULL};
+static const char *const SOURCE_KEYS[] = {
+    "type",         "resource",           "base_path", "bundle",
+    "list_sql",     "fetch_sql",          "list_path", "fetch_path",
+    "prefix_param", "strict_fingerprint", NULL};
 static const char *const LAYOUT_KEYS[] = {"flows_dir", "profiles_file", "plugins_dir", NULL};
 static const char *const PATHS_KEYS[] = {"plugins", NULL};
 static const char *const ENVFILE_KEYS[] = {"type", "format", "path", "optional", "prefix", NULL};
@@ -255,9 +255,9 @@ static void spec_source(afc_diags *d, afc_manifest *m, const afc_node *n, afc_po
         m->source_type_pos = x->pos;
     }
     int fs = !strcmp(m->source_type, "filesystem");
-    static const char *const strs[] = {"resource",  "base_path",  "bundle",       "list_sql",
-                                       "fetch_sql", "list_path",  "fetch_path",   "prefix_param",
-                                       NULL};
+    static const char *const strs[] = {"resource",   "base_path",    "bundle",
+                                       "list_sql",   "fetch_sql",    "list_path",
+                                       "fetch_path", "prefix_param", NULL};
     for (const char *const *k = strs; *k; k++)
         if ((x = afc_map_get(n, *k)) && !is_null(x)) {
             char what[64];
@@ -265,8 +265,9 @@ static void spec_source(afc_diags *d, afc_manifest *m, const afc_node *n, afc_po
             const char *v = want_str(d, x, what);
             if (v && !strcmp(*k, "base_path")) *base_path = v;
             if (v && fs && strcmp(*k, "base_path"))
-                afc_warning(d, key_pos(n, *k), "bundle.source.%s is ignored for source type "
-                                               "'filesystem'",
+                afc_warning(d, key_pos(n, *k),
+                            "bundle.source.%s is ignored for source type "
+                            "'filesystem'",
                             *k);
         }
     if ((x = afc_map_get(n, "strict_fingerprint")) && !is_null(x)) {
@@ -301,8 +302,9 @@ static void spec_layout(afc_diags *d, afc_manifest *m, const afc_node *n, afc_po
         m->profiles_file_pos = x->pos;
     } else {
         afc_error(d, kpos, "bundle.layout.profiles_file is required");
-        afc_note(d, kpos, "the profiles file is compiled into every executable; an empty "
-                            "file (or `{}`) is fine");
+        afc_note(d, kpos,
+                 "the profiles file is compiled into every executable; an empty "
+                 "file (or `{}`) is fine");
     }
 }
 
@@ -323,8 +325,9 @@ static void spec_bundle(afc_diags *d, afc_manifest *m, const afc_node *n, afc_po
     }
     if (!(x = afc_map_get(n, "source"))) {
         afc_error(d, kpos, "bundle.source is required");
-        afc_note(d, kpos, "for a bundle in the manifest's directory: source: {type: "
-                          "filesystem, base_path: .}");
+        afc_note(d, kpos,
+                 "for a bundle in the manifest's directory: source: {type: "
+                 "filesystem, base_path: .}");
         m->source_type = "filesystem";
         m->source_pos = kpos;
     } else {
@@ -406,8 +409,9 @@ static void spec_env_files(af_arena *a, afc_diags *d, afc_manifest *m, const afc
                               afc_node_what(x));
             }
         } else {
-            afc_error(d, it->pos, "an env_files entry must be a path or a mapping {type, path, "
-                                  "optional, prefix}, not %s",
+            afc_error(d, it->pos,
+                      "an env_files entry must be a path or a mapping {type, path, "
+                      "optional, prefix}, not %s",
                       afc_node_what(it));
             continue;
         }
@@ -415,8 +419,9 @@ static void spec_env_files(af_arena *a, afc_diags *d, afc_manifest *m, const afc
             char *np = normpath(a, ef.path);
             if (!inside(np)) {
                 afc_error(d, ef.pos, "env file '%s' leaves the bundle root", ef.path);
-                afc_note(d, ef.pos, "an absolute path names a file of the host, read at run "
-                                     "time");
+                afc_note(d, ef.pos,
+                         "an absolute path names a file of the host, read at run "
+                         "time");
                 continue;
             }
             ef.path = np;
@@ -468,7 +473,8 @@ afc_manifest *afc_spec_manifest(af_arena *a, afc_diags *d, const afc_node *root,
     }
     m->enterprise = !strcmp(m->mode, "enterprise");
     const char *base_path = NULL;
-    if ((x = afc_map_get(root, "bundle"))) spec_bundle(d, m, x, key_pos(root, "bundle"), &base_path);
+    if ((x = afc_map_get(root, "bundle")))
+        spec_bundle(d, m, x, key_pos(root, "bundle"), &base_path);
     if (!m->source_type) m->source_type = "filesystem";
     if ((x = afc_map_get(root, "resources")) && !is_null(x) && want_map(d, x, "resources")) {
         m->resources = af_alloc(a, (x->n + 1) * sizeof *m->resources);
@@ -481,8 +487,9 @@ afc_manifest *afc_spec_manifest(af_arena *a, afc_diags *d, const afc_node *root,
             afc_spec_resource(d, r, x->keys[i], x->items[i]);
             if (r->profile) {
                 afc_error(d, r->profile_node->pos, "a manifest resource cannot name a profile");
-                afc_note(d, r->profile_node->pos, "as in the reference, manifest resources are "
-                                                  "read before the bundle's profiles");
+                afc_note(d, r->profile_node->pos,
+                         "as in the reference, manifest resources are "
+                         "read before the bundle's profiles");
                 r->profile = NULL;
             }
         }
@@ -505,9 +512,9 @@ afc_manifest *afc_spec_manifest(af_arena *a, afc_diags *d, const afc_node *root,
 /* ---- the bundle ------------------------------------------------------------------------- */
 
 typedef struct input {
-    const char *name;     /* fingerprint name (root-relative, or as given) */
-    const char *path;     /* to open */
-    int asset;            /* embedded */
+    const char *name; /* fingerprint name (root-relative, or as given) */
+    const char *path; /* to open */
+    int asset;        /* embedded */
 } input;
 
 typedef struct bld {
@@ -518,9 +525,9 @@ typedef struct bld {
     afc_catalog *cat;
     const char *root_real;
     const char *manifest_real;
-    const char *out_real;        /* output dir, NULL when not given or absent */
-    int out_inside;              /* out_real is a directory strictly inside the root */
-    const char **skip_real;      /* realpaths that are inputs but not assets */
+    const char *out_real;   /* output dir, NULL when not given or absent */
+    int out_inside;         /* out_real is a directory strictly inside the root */
+    const char **skip_real; /* realpaths that are inputs but not assets */
     size_t nskip, capskip;
     const char **plugin_dirs_real; /* plugin dirs inside the root: not assets */
     size_t nplugin_dirs;
@@ -571,8 +578,9 @@ static void walk(bld *b, const char *rel, int depth, const char *const *flow_ids
 {
     const char *dir = rel ? join(b->a, b->m->root_dir, rel) : b->m->root_dir;
     if (depth > 64) {
-        afc_warning(b->d, (afc_pos){0}, "bundle directories nested too deeply at %s: not "
-                                        "embedded",
+        afc_warning(b->d, (afc_pos){0},
+                    "bundle directories nested too deeply at %s: not "
+                    "embedded",
                     dir);
         return;
     }
@@ -610,8 +618,9 @@ static void walk(bld *b, const char *rel, int depth, const char *const *flow_ids
         if (b->out_inside && under(rp, b->out_real)) continue;
         if (S_ISDIR(st.st_mode)) {
             if (S_ISLNK(lst.st_mode)) {
-                afc_warning(b->d, (afc_pos){0}, "%s is a symbolic link to a directory: not "
-                                                "embedded",
+                afc_warning(b->d, (afc_pos){0},
+                            "%s is a symbolic link to a directory: not "
+                            "embedded",
                             p);
                 continue;
             }
@@ -646,7 +655,8 @@ static void read_inputs(bld *b)
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
     size_t nassets = 0;
-    for (size_t i = 0; i < b->nin; i++) nassets += b->in[i].asset;
+    for (size_t i = 0; i < b->nin; i++)
+        nassets += b->in[i].asset;
     b->b->assets = af_alloc(b->a, (nassets + 1) * sizeof *b->b->assets);
     for (size_t i = 0; i < b->nin; i++) {
         const input *in = &b->in[i];
@@ -660,7 +670,8 @@ static void read_inputs(bld *b)
         af_buf data = {0};
         char chunk[65536];
         ssize_t n;
-        while ((n = read(fd, chunk, sizeof chunk)) > 0) af_buf_put(&data, chunk, (size_t)n);
+        while ((n = read(fd, chunk, sizeof chunk)) > 0)
+            af_buf_put(&data, chunk, (size_t)n);
         int rerr = n < 0 ? errno : 0;
         close(fd);
         if (rerr) {
@@ -688,7 +699,8 @@ static void read_inputs(bld *b)
     unsigned mdlen = 0;
     EVP_DigestFinal_ex(ctx, md, &mdlen);
     EVP_MD_CTX_free(ctx);
-    for (int i = 0; i < 32; i++) snprintf(b->b->fingerprint + 2 * i, 3, "%02x", md[i]);
+    for (int i = 0; i < 32; i++)
+        snprintf(b->b->fingerprint + 2 * i, 3, "%02x", md[i]);
 }
 
 /* ---- profiles, plugins, env files ----------------------------------------------------- */
@@ -767,20 +779,23 @@ static void load_plugins(bld *b, const char *home)
                     listed = 1;
             }
             if (!listed) {
-                afc_error(b->d, m->plugins_dir_pos, "enterprise mode compiles plugins only from "
-                                                    "the manifest's trusted paths.plugins; '%s' "
-                                                    "is not listed there",
+                afc_error(b->d, m->plugins_dir_pos,
+                          "enterprise mode compiles plugins only from "
+                          "the manifest's trusted paths.plugins; '%s' "
+                          "is not listed there",
                           m->plugins_dir);
-                afc_note(b->d, m->plugins_dir_pos, "list it under paths: {plugins: [...]} to "
-                                                   "trust it, or use mode: internal_fast");
+                afc_note(b->d, m->plugins_dir_pos,
+                         "list it under paths: {plugins: [...]} to "
+                         "trust it, or use mode: internal_fast");
             }
         }
         for (size_t i = 0; i < m->nplugin_paths; i++) {
             const char *pp = m->plugin_paths[i];
             if (pp[0] != '/' && !inside(normpath(b->a, pp))) {
-                afc_error(b->d, m->plugin_path_pos[i], "paths.plugins entry '%s' leaves the "
-                                                       "bundle root; use an absolute path for "
-                                                       "plugins installed on the build machine",
+                afc_error(b->d, m->plugin_path_pos[i],
+                          "paths.plugins entry '%s' leaves the "
+                          "bundle root; use an absolute path for "
+                          "plugins installed on the build machine",
                           pp);
                 continue;
             }
@@ -790,9 +805,10 @@ static void load_plugins(bld *b, const char *home)
         }
     } else {
         if (m->nplugin_paths)
-            afc_warning(b->d, m->plugin_path_pos[0], "paths.plugins is used in enterprise mode "
-                                                     "only; this bundle's plugins come from "
-                                                     "layout.plugins_dir");
+            afc_warning(b->d, m->plugin_path_pos[0],
+                        "paths.plugins is used in enterprise mode "
+                        "only; this bundle's plugins come from "
+                        "layout.plugins_dir");
         if (m->plugins_dir) {
             dirs[nd] = label_of(b, m->plugins_dir);
             labels[nd] = dirs[nd];
@@ -823,7 +839,8 @@ static void load_plugins(bld *b, const char *home)
             afc_warning(b->d, pos[i], "plugin directory %s holds no .c files", dirs[i]);
         /* files of trusted dirs outside the root are inputs too */
         if (!rp || !under(rp, b->root_real)) {
-            for (size_t k = before; k < nf; k++) push_input(b, files[k].path, files[k].path, 0);
+            for (size_t k = before; k < nf; k++)
+                push_input(b, files[k].path, files[k].path, 0);
         }
     }
     for (size_t k = 0; k < nh; k++) {
@@ -869,7 +886,8 @@ static void check_env_files(bld *b)
             struct dirent *de;
             while (dh && (de = readdir(dh))) {
                 const char *fp = af_sprintf(b->a, "%s/%s", p, de->d_name);
-                if (is_file(fp)) push_input(b, af_sprintf(b->a, "%s/%s", ef->path, de->d_name), fp, 1);
+                if (is_file(fp))
+                    push_input(b, af_sprintf(b->a, "%s/%s", ef->path, de->d_name), fp, 1);
             }
             if (dh) closedir(dh);
         } else {
@@ -885,7 +903,8 @@ static void check_zip_drivers(bld *b, const afc_node *root)
     if (!zn || zn->kind != AFC_SEQ) return;
     const char **known = af_alloc(b->a, (b->cat->ndrivers + 8) * sizeof *known);
     size_t k = 0;
-    for (const char *const *r = REF_ZIP_DRIVERS; *r; r++) known[k++] = *r;
+    for (const char *const *r = REF_ZIP_DRIVERS; *r; r++)
+        known[k++] = *r;
     for (size_t i = 0; i < b->cat->ndrivers; i++)
         if (!strcmp(b->cat->drivers[i]->kind, "archive")) known[k++] = b->cat->drivers[i]->name;
     known[k] = NULL;
@@ -917,8 +936,7 @@ static const char **list_flows(bld *b, const char *only_flow, size_t *nout)
     afc_manifest *m = b->m;
     const char **rels = NULL;
     size_t n = 0, cap = 0;
-    const char *profiles_real =
-        m->profiles_file ? real(b->a, label_of(b, m->profiles_file)) : NULL;
+    const char *profiles_real = m->profiles_file ? real(b->a, label_of(b, m->profiles_file)) : NULL;
     if (m->flows_dir) {
         const char *dir = label_of(b, m->flows_dir);
         DIR *dh = opendir(dir);
@@ -928,7 +946,8 @@ static const char **list_flows(bld *b, const char *only_flow, size_t *nout)
             struct dirent *de;
             while ((de = readdir(dh))) {
                 if (de->d_name[0] == '.' || !yaml_name(de->d_name)) continue;
-                const char *rel = normpath(b->a, af_sprintf(b->a, "%s/%s", m->flows_dir, de->d_name));
+                const char *rel =
+                    normpath(b->a, af_sprintf(b->a, "%s/%s", m->flows_dir, de->d_name));
                 const char *p = label_of(b, rel);
                 if (!is_file(p)) continue;
                 const char *rp = real(b->a, p);
@@ -967,7 +986,8 @@ static const char **list_flows(bld *b, const char *only_flow, size_t *nout)
         }
     }
     /* every flow file is an input but never an asset */
-    for (size_t i = 0; i < n; i++) push_skip(b, real(b->a, label_of(b, rels[i])));
+    for (size_t i = 0; i < n; i++)
+        push_skip(b, real(b->a, label_of(b, rels[i])));
     if (only_flow) {
         const char *want = real(b->a, only_flow);
         if (!want && only_flow[0] != '/') want = real(b->a, label_of(b, only_flow));
@@ -977,8 +997,9 @@ static const char **list_flows(bld *b, const char *only_flow, size_t *nout)
             if (rp && !strcmp(rp, want)) pick = rels[i];
         }
         if (!pick) {
-            afc_error(b->d, (afc_pos){0}, "--flow %s is not a flow of this bundle (the YAML files "
-                                          "of flows_dir and entry_flow)",
+            afc_error(b->d, (afc_pos){0},
+                      "--flow %s is not a flow of this bundle (the YAML files "
+                      "of flows_dir and entry_flow)",
                       only_flow);
             *nout = 0;
             return NULL;
@@ -1005,7 +1026,8 @@ static void merge_resources(bld *b, afc_flow *f)
                 overridden = 1;
         if (!overridden && r->name) rs[n++] = *r;
     }
-    for (size_t k = 0; k < f->nresources; k++) rs[n++] = f->resources[k];
+    for (size_t k = 0; k < f->nresources; k++)
+        rs[n++] = f->resources[k];
     f->resources = rs;
     f->nresources = n;
 }
@@ -1087,8 +1109,8 @@ static void true_leaves(af_arena *a, const afc_node *n, const char *section, con
     }
 }
 
-static void list_paths(af_arena *a, const afc_node *dec, const char *section, dpath **v,
-                       size_t *nv, size_t *cap)
+static void list_paths(af_arena *a, const afc_node *dec, const char *section, dpath **v, size_t *nv,
+                       size_t *cap)
 {
     const afc_node *l = child(dec, !strcmp(section, "config") ? "config_paths" : "options_paths");
     for (size_t i = 0; l && l->kind == AFC_SEQ && i < l->n; i++) {
@@ -1136,12 +1158,12 @@ static void check_profile_decode(bld *b, const afc_flow *f)
             /* requested after the merge? */
             int side;
             afc_pos where = {0};
-            const afc_node *mk = merged_at(a, child(p->decode, sec), child(r->decode, sec), path,
-                                           &side);
+            const afc_node *mk =
+                merged_at(a, child(p->decode, sec), child(r->decode, sec), path, &side);
             int by_map = mk && mk->kind == AFC_SCALAR && mk->type == AF_BOOL && mk->b;
             if (by_map) where = mk->pos;
-            int by_list = listed(r->decode, sec, path, &where) || listed(p->decode, sec, path,
-                                                                         by_map ? NULL : &where);
+            int by_list = listed(r->decode, sec, path, &where) ||
+                          listed(p->decode, sec, path, by_map ? NULL : &where);
             if (!by_map && !by_list) continue;
             int from_res;
             int cfg = !strcmp(sec, "config");
@@ -1150,16 +1172,20 @@ static void check_profile_decode(bld *b, const afc_flow *f)
             if (!v || !is_str(v) || !(strstr(v->text, "{{") || strstr(v->text, "}}"))) continue;
             /* where the request and the value come from the same side,
              * check.c (resource) or afc_check_profiles (profile) said it */
-            int res_asks = marked(a, r->decode, sec, path, NULL) || listed(r->decode, sec, path, NULL);
-            int prof_asks = marked(a, p->decode, sec, path, NULL) || listed(p->decode, sec, path, NULL);
+            int res_asks =
+                marked(a, r->decode, sec, path, NULL) || listed(r->decode, sec, path, NULL);
+            int prof_asks =
+                marked(a, p->decode, sec, path, NULL) || listed(p->decode, sec, path, NULL);
             if (from_res ? res_asks : prof_asks) continue;
             af_tmpl *t;
             if (af_tmpl_parse(a, v->text, v->len, NULL, &t, NULL, NULL, 0) == 1 && t->standalone)
                 continue;
-            afc_error(b->d, v->pos, "decode target must be a standalone template token like "
-                                    "'{{env.TOKEN}}' (no prefix or suffix)");
-            afc_note(b->d, where, "decoding of %s.%s for resource '%s' (profile '%s') is "
-                                  "requested here",
+            afc_error(b->d, v->pos,
+                      "decode target must be a standalone template token like "
+                      "'{{env.TOKEN}}' (no prefix or suffix)");
+            afc_note(b->d, where,
+                     "decoding of %s.%s for resource '%s' (profile '%s') is "
+                     "requested here",
                      sec, path, r->name, p->name);
         }
     }
@@ -1182,11 +1208,13 @@ afc_bundle *afc_bundle_load(af_arena *a, afc_diags *d, afc_catalog *cat, const c
     b.m = m;
     b.cat = cat;
     if (strcmp(m->source_type, "filesystem")) {
-        afc_error(d, m->source_type_pos, "bundle.source.type '%s' is not supported yet: afc "
-                                         "builds bundles from the filesystem",
+        afc_error(d, m->source_type_pos,
+                  "bundle.source.type '%s' is not supported yet: afc "
+                  "builds bundles from the filesystem",
                   m->source_type);
-        afc_note(d, m->source_type_pos, "copy the bundle to this machine and use source: {type: "
-                                   "filesystem, base_path: DIR}");
+        afc_note(d, m->source_type_pos,
+                 "copy the bundle to this machine and use source: {type: "
+                 "filesystem, base_path: DIR}");
         return NULL;
     }
     if (!is_dir(m->root_dir)) {
@@ -1231,7 +1259,8 @@ afc_bundle *afc_bundle_load(af_arena *a, afc_diags *d, afc_catalog *cat, const c
         pf.nresources = m->nresources;
         pf.meta = af_map(a);
         afc_check_flow(a, d, &pf, cat, &bundle->bc);
-        for (size_t i = 0; i < m->nresources; i++) m->resources[i].shared = 1;
+        for (size_t i = 0; i < m->nresources; i++)
+            m->resources[i].shared = 1;
     }
 
     size_t nrel = 0;
@@ -1259,8 +1288,9 @@ afc_bundle *afc_bundle_load(af_arena *a, afc_diags *d, afc_catalog *cat, const c
         for (size_t k = 0; k < i && f->id; k++) {
             const afc_flow *g = bundle->flows[k].flow;
             if (g && g->id && !strcmp(g->id, f->id)) {
-                afc_error(d, f->id_pos, "flow id '%s' is used by two flows of the bundle; each "
-                                        "names its own executable",
+                afc_error(d, f->id_pos,
+                          "flow id '%s' is used by two flows of the bundle; each "
+                          "names its own executable",
                           f->id);
                 afc_note(d, g->id_pos, "also used here");
             }

@@ -44,22 +44,22 @@ extern const char afc_tpl_new_step_c[];
 
 /* One plugin source known to the diagnostics. */
 typedef struct psrc {
-    const char *path;  /* as given to tcc */
-    const char *real;  /* realpath, to recognise tcc's spelling of it */
-    afc_src *src;      /* text and label for messages */
+    const char *path; /* as given to tcc */
+    const char *real; /* realpath, to recognise tcc's spelling of it */
+    afc_src *src;     /* text and label for messages */
 } psrc;
 
 typedef struct pctx {
     af_arena *a;
     afc_diags *d;
-    psrc *srcs;        /* every file messages may name (grows with headers) */
+    psrc *srcs; /* every file messages may name (grows with headers) */
     size_t nsrcs, cap;
     int errors;
-    int link_pass;     /* pass 2: compile messages were already reported */
+    int link_pass;      /* pass 2: compile messages were already reported */
     const char **undef; /* undefined symbols found in pass 2 */
     size_t nundef, capundef;
     size_t nbuiltin_steps, nbuiltin_drivers; /* catalog entries before the plugins */
-    const char **defs; /* globals the current file defines (pass 1) */
+    const char **defs;                       /* globals the current file defines (pass 1) */
     size_t ndefs, capdefs;
 } pctx;
 
@@ -72,7 +72,8 @@ static char *slurp(af_arena *a, const char *path, size_t *len)
     af_buf b = {0};
     char chunk[65536];
     ssize_t n;
-    while ((n = read(fd, chunk, sizeof chunk)) > 0) af_buf_put(&b, chunk, (size_t)n);
+    while ((n = read(fd, chunk, sizeof chunk)) > 0)
+        af_buf_put(&b, chunk, (size_t)n);
     close(fd);
     if (n < 0) {
         af_buf_free(&b);
@@ -134,7 +135,8 @@ static const char *line_start(const afc_src *s, int line, const char **end)
         if (*p == '\n') l++;
     if (p >= e && line > 1) return NULL;
     const char *q = p;
-    while (q < e && *q != '\n') q++;
+    while (q < e && *q != '\n')
+        q++;
     *end = q;
     return p;
 }
@@ -184,7 +186,8 @@ static int guess_col(const afc_src *src, int line, const char *msg)
         q = r;
     }
     int col = 1;
-    for (const char *p = s; p < e && (*p == ' ' || *p == '\t'); p++) col++;
+    for (const char *p = s; p < e && (*p == ' ' || *p == '\t'); p++)
+        col++;
     return col;
 }
 
@@ -262,7 +265,8 @@ static int split_msg(char *line, char **file, int *lno, char **sev, char **text)
         char *q = p + 1;
         if (isdigit((unsigned char)*q)) {
             char *r = q;
-            while (isdigit((unsigned char)*r)) r++;
+            while (isdigit((unsigned char)*r))
+                r++;
             if (r[0] == ':' && r[1] == ' ') {
                 *p = 0;
                 *file = line;
@@ -368,7 +372,8 @@ static TCCState *new_state(pctx *c, const char *home, const char *const *incs)
     tcc_set_lib_path(s, TCC_LIB_DIR);
     tcc_set_output_type(s, TCC_OUTPUT_MEMORY);
     tcc_add_include_path(s, af_sprintf(c->a, "%s/include/afc", home));
-    for (const char *const *i = incs; i && *i; i++) tcc_add_include_path(s, *i);
+    for (const char *const *i = incs; i && *i; i++)
+        tcc_add_include_path(s, *i);
     return s;
 }
 
@@ -412,16 +417,20 @@ static void scan_libs(pctx *c, size_t nfiles, const char ***libs, size_t *nlibs,
         const char *t = c->srcs[i].src->text;
         for (const char *p = t; (p = strstr(p, ".libs")); p += 5) {
             const char *q = p + 5;
-            while (*q == ' ' || *q == '\t') q++;
+            while (*q == ' ' || *q == '\t')
+                q++;
             if (*q++ != '=') continue;
-            while (*q == ' ' || *q == '\t') q++;
+            while (*q == ' ' || *q == '\t')
+                q++;
             if (*q++ != '"') continue;
             const char *e = strchr(q, '"');
             if (!e) continue;
             for (const char *w = q; w < e;) {
-                while (w < e && *w == ' ') w++;
+                while (w < e && *w == ' ')
+                    w++;
                 const char *we = w;
-                while (we < e && *we != ' ') we++;
+                while (we < e && *we != ' ')
+                    we++;
                 if (we > w) {
                     char *word = af_strndup(c->a, w, (size_t)(we - w));
                     push_name(c->a, libs, nlibs, cap, word);
@@ -484,9 +493,11 @@ static void append_driver(af_arena *a, afc_catalog *cat, const af_driver *d, con
 static int has_word(const char *list, const char *word, size_t n)
 {
     for (const char *q = list; *q;) {
-        while (*q == ' ') q++;
+        while (*q == ' ')
+            q++;
         const char *qe = q;
-        while (*qe && *qe != ' ') qe++;
+        while (*qe && *qe != ' ')
+            qe++;
         if ((size_t)(qe - q) == n && n && !strncmp(q, word, n)) return 1;
         q = qe;
     }
@@ -496,9 +507,11 @@ static int has_word(const char *list, const char *word, size_t n)
 static void add_libs_words(af_buf *b, const char *libs)
 {
     for (const char *p = libs; p && *p;) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         const char *e = p;
-        while (*e && *e != ' ') e++;
+        while (*e && *e != ' ')
+            e++;
         if (e > p && !has_word(af_buf_cstr(b), p, (size_t)(e - p))) {
             if (b->len) af_buf_putc(b, ' ');
             af_buf_put(b, p, (size_t)(e - p));
@@ -528,8 +541,10 @@ static int valid_step(pctx *c, const afc_catalog *cat, const af_step_desc *d, co
     size_t k = 0;
     for (const af_input *in = d->inputs; in && in->name; in++)
         if (++k > 1000) {
-            afc_error(c->d, pos, "plugin step '%s': its inputs list does not end with an entry "
-                                 "whose name is NULL", d->name);
+            afc_error(c->d, pos,
+                      "plugin step '%s': its inputs list does not end with an entry "
+                      "whose name is NULL",
+                      d->name);
             return 0;
         }
     const char *other = NULL;
@@ -559,8 +574,9 @@ static int valid_driver(pctx *c, const afc_catalog *cat, const af_driver *d, con
     const char *other = NULL;
     if (afc_catalog_driver(cat, d->kind, d->name, &other)) {
         if (is_builtin_sym(c, cat, other))
-            afc_error(c->d, pos, "plugin driver '%s' of kind '%s' has the name of a built-in "
-                                 "driver",
+            afc_error(c->d, pos,
+                      "plugin driver '%s' of kind '%s' has the name of a built-in "
+                      "driver",
                       d->name, d->kind);
         else
             afc_error(c->d, pos, "%s driver '%s' is defined twice by the plugins (%s and %s)",
@@ -577,7 +593,8 @@ static int g_nloaded;
 
 static void unload_plugins(void)
 {
-    while (g_nloaded) tcc_delete(g_loaded[--g_nloaded]);
+    while (g_nloaded)
+        tcc_delete(g_loaded[--g_nloaded]);
 }
 
 afc_plugins *afc_plugins_load(af_arena *a, afc_diags *d, afc_catalog *cat,
@@ -592,17 +609,21 @@ afc_plugins *afc_plugins_load(af_arena *a, afc_diags *d, afc_catalog *cat,
     afc_plugins *pl = af_alloc(a, sizeof *pl);
     pl->sources = af_alloc(a, (n + 1) * sizeof *pl->sources);
     size_t ninc = 0;
-    while (include_dirs && include_dirs[ninc]) ninc++;
+    while (include_dirs && include_dirs[ninc])
+        ninc++;
     pl->include_dirs = af_alloc(a, (ninc + 1) * sizeof *pl->include_dirs);
-    for (size_t i = 0; i < ninc; i++) pl->include_dirs[i] = include_dirs[i];
+    for (size_t i = 0; i < ninc; i++)
+        pl->include_dirs[i] = include_dirs[i];
     for (size_t i = 0; i < n; i++) {
         add_src(&c, files[i].path, files[i].label);
         pl->sources[i] = files[i].path;
     }
     if (!n) return pl;
     if (access(af_sprintf(a, "%s/include/afc/af.h", home), R_OK) < 0) {
-        afc_error(d, (afc_pos){0}, "cannot compile the plugins: afc's header is not in "
-                                   "%s/include/afc (set AFC_HOME)", home);
+        afc_error(d, (afc_pos){0},
+                  "cannot compile the plugins: afc's header is not in "
+                  "%s/include/afc (set AFC_HOME)",
+                  home);
         return NULL;
     }
 
@@ -629,8 +650,7 @@ afc_plugins *afc_plugins_load(af_arena *a, afc_diags *d, afc_catalog *cat,
             afc_pos pos = first_use(&c, sym);
             int is_step = !strncmp(sym, "af_step_", 8), is_drv = !strncmp(sym, "af_driver_", 10);
             if (!strcmp(sym, "main") || !strcmp(sym, "af_flow")) {
-                afc_error(d, pos, "a plugin must not define '%s': the generated program does",
-                          sym);
+                afc_error(d, pos, "a plugin must not define '%s': the generated program does", sym);
                 c.errors++;
                 continue;
             }
@@ -660,8 +680,9 @@ afc_plugins *afc_plugins_load(af_arena *a, afc_diags *d, afc_catalog *cat,
     if (have_expand && !have_decode) {
         afc_error(d, first_use(&c, EXPAND_SYM), "a plugin defines %s but no plugin defines %s",
                   EXPAND_SYM, DECODE_SYM);
-        afc_note(d, first_use(&c, EXPAND_SYM), "the secrets hooks are decode (required) and "
-                                              "expand_env (optional); see afc-plugins(7)");
+        afc_note(d, first_use(&c, EXPAND_SYM),
+                 "the secrets hooks are decode (required) and "
+                 "expand_env (optional); see afc-plugins(7)");
         c.errors++;
     }
     if (c.errors) return pl;
@@ -674,7 +695,8 @@ afc_plugins *afc_plugins_load(af_arena *a, afc_diags *d, afc_catalog *cat,
         return NULL;
     }
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) rc = tcc_add_file(s, files[i].path);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = tcc_add_file(s, files[i].path);
     const char **libs = NULL;
     size_t nlibs = 0, caplibs = 0;
     scan_libs(&c, n, &libs, &nlibs, &caplibs);
@@ -698,8 +720,9 @@ afc_plugins *afc_plugins_load(af_arena *a, afc_diags *d, afc_catalog *cat,
     for (size_t i = 0; i < c.nundef; i++) {
         afc_pos pos = first_use(&c, c.undef[i]);
         afc_error(d, pos, "undefined reference to '%s'", c.undef[i]);
-        afc_note(d, pos, "plugins link with the afc runtime (af.h) and the system libraries "
-                         "their descriptors name in .libs");
+        afc_note(d, pos,
+                 "plugins link with the afc runtime (af.h) and the system libraries "
+                 "their descriptors name in .libs");
     }
     if (rc < 0 || c.errors) {
         if (!c.errors) afc_error(d, (afc_pos){0}, "plugins: libtcc could not link the plugins");
@@ -747,11 +770,13 @@ int afc_new_step(const char *name, const char *out)
     size_t n = strlen(name);
     int ok = n > 0 && n <= 64 && (isalpha((unsigned char)name[0]) || name[0] == '_');
     for (size_t i = 0; ok && i < n; i++)
-        if (!(isalnum((unsigned char)name[i]) || name[i] == '_' || name[i] == '.' || name[i] == '-'))
+        if (!(isalnum((unsigned char)name[i]) || name[i] == '_' || name[i] == '.' ||
+              name[i] == '-'))
             ok = 0;
     if (!ok) {
-        fprintf(stderr, "afc: error: invalid step type '%s': use letters, digits, '_', '.' and "
-                        "'-', starting with a letter\n",
+        fprintf(stderr,
+                "afc: error: invalid step type '%s': use letters, digits, '_', '.' and "
+                "'-', starting with a letter\n",
                 name);
         return 2;
     }
