@@ -499,12 +499,10 @@ afc_manifest *afc_spec_manifest(af_arena *a, afc_diags *d, const afc_node *root,
     if ((x = afc_map_get(root, "env_files")) && !is_null(x)) spec_env_files(a, d, m, x);
 
     /* the root: base_path relative to the manifest's directory */
-    char *dir = af_strdup(a, path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = slash == dir ? (slash[1] = 0, '/') : 0;
-    else
-        dir = ".";
+    const char *slash = strrchr(path, '/');
+    const char *dir = !slash          ? "."
+                      : slash == path ? "/"
+                                      : af_strndup(a, path, (size_t)(slash - path));
     m->root_dir = join(a, dir, base_path ? base_path : ".");
     return m;
 }
@@ -1235,9 +1233,10 @@ afc_bundle *afc_bundle_load(af_arena *a, afc_diags *d, afc_catalog *cat, const c
                                    : b.manifest_real;
         if (!strcmp(b.root_real, "/")) bundle->manifest_rel = b.manifest_real + 1;
     } else {
-        push_input(&b, af_sprintf(a, "manifest:%s", path), path, 0);
+        /* named by its file name: the same wherever afc is run from */
         const char *slash = strrchr(path, '/');
         bundle->manifest_rel = slash ? slash + 1 : path;
+        push_input(&b, af_sprintf(a, "manifest:%s", bundle->manifest_rel), path, 0);
     }
 
     load_profiles(&b);

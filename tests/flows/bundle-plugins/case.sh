@@ -52,6 +52,8 @@ grep -q "is not a flow of this bundle" err3 || fail "$(cat err3)"
 "$AFC" build b/manifest.yaml -o bin 2>b2.err
 fp2=$(sed -n 's/.*fingerprint \([0-9a-f]*\)$/\1/p' b2.err)
 [ "$fp2" = "$fp" ] || fail "rebuild changed the fingerprint"
+(cd b && "$AFC" build manifest.yaml -o ../bin 2>../b2b.err) || fail "build from the root"
+[ "$(sed -n 's/.*fingerprint \([0-9a-f]*\)$/\1/p' b2b.err)" = "$fp" ] || fail "the fingerprint depends on the cwd"
 echo changed >> b/templates/note.txt
 "$AFC" build b/manifest.yaml -o bin 2>b3.err
 fp3=$(sed -n 's/.*fingerprint \([0-9a-f]*\)$/\1/p' b3.err)
