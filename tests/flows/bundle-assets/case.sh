@@ -5,10 +5,16 @@
 export AETHERFLOW_CACHE_DIR=$WORK/cache
 cp -r "$CASE_DIR/bundle" b
 mkdir b/plugins && cp "$CASE_DIR/../bundle-plugins/bundle/plugins/"kv.* b/plugins/
+# binary data survives embedding byte for byte: every byte value, trigraph
+# look-alikes, quotes and backslashes, an empty file
+for ((i = 0; i < 256; i++)); do printf "\\$(printf %03o $i)"; done > b/data/bytes.bin
+printf '??=??/??(\\"\\\n"\0\0017' >> b/data/bytes.bin
+head -c 65536 /dev/urandom >> b/data/bytes.bin
+: > b/data/empty.txt
 "$AFC" build b/manifest.yaml -o b/bin 2>build.err || { cat build.err; fail "build"; }
 fp=$(sed -n 's/.*fingerprint \([0-9a-f]*\)$/\1/p' build.err)
 run b/bin/report --version
-expect_out_has "bundle assets (internal_fast mode, 3 embedded files)"
+expect_out_has "bundle assets (internal_fast mode, 5 embedded files)"
 
 run b/bin/report --run-id r1
 expect_rc 0
@@ -19,6 +25,8 @@ expect_file $A/values.csv "a,b
 expect_file $A/script.out "script ran in $WORK/$A"
 expect_file kv/active "$WORK/cache/$fp"
 expect_file cache/$fp/scripts/run.sh
+cmp b/data/bytes.bin cache/$fp/data/bytes.bin || fail "binary asset changed"
+expect_file cache/$fp/data/empty.txt ""
 [ -x cache/$fp/scripts/run.sh ] || fail "the script lost its mode"
 expect_no_file cache/$fp/.hidden
 expect_no_file cache/$fp/bin
