@@ -9,6 +9,8 @@
  *   emit.c    flow -> C source against af.h
  *   cc.c      C -> executable (libtcc in memory, or gcc)
  *   catalog.c built-in step and driver descriptors (generated list)
+ *   bundle.c  manifests: the bundle's flows, profiles, env files, assets, fingerprint
+ *   plugin.c  C plugins: compiled in memory to read their descriptors; new-step
  *   main.c    the command line
  *
  * One arena per compile (af_arena from the runtime, which afc links).
@@ -154,6 +156,8 @@ typedef struct afc_resource {
     const afc_node *kind_node, *driver_node, *profile_node;
     const afc_node *config, *options, *decode; /* mappings or NULL */
     const af_driver *drv;        /* resolved by check */
+    int shared;                  /* from the bundle manifest: checked once by bundle.c, not
+                                    again with each flow */
 } afc_resource;
 
 typedef struct afc_profile {
@@ -181,6 +185,9 @@ typedef struct afc_flow {
 afc_flow *afc_spec_flow(af_arena *a, afc_diags *d, const afc_node *root, const char *path);
 /* profiles.yaml: name -> {config, options, decode}. */
 afc_profile *afc_spec_profiles(af_arena *a, afc_diags *d, const afc_node *root, size_t *n);
+/* One `name: {kind, driver, ...}` entry of a resources mapping (a flow's or
+ * a manifest's) into r, with the same rules as a flow's resources. */
+void afc_spec_resource(afc_diags *d, afc_resource *r, const afc_node *name, const afc_node *n);
 
 /* ---- catalog.c: what can be linked ---------------------------------------- */
 
@@ -211,6 +218,10 @@ typedef struct afc_bundle_ctx {
 /* Checks everything ARCHITECTURE.md lists; reports all problems. */
 void afc_check_flow(af_arena *a, afc_diags *d, afc_flow *f, const afc_catalog *cat,
                     const afc_bundle_ctx *bc);
+/* Checks compiled-in profiles as resource settings: templates may name env
+ * only, decode marks have the resource decode shapes, and a decoded field
+ * holding a template is a standalone token. */
+void afc_check_profiles(af_arena *a, afc_diags *d, const afc_profile *p, size_t n);
 /* The position of byte offset off inside scalar node n (for carets inside
  * templates and `when` expressions); falls back to the node's start. */
 afc_pos afc_pos_in(const afc_node *n, size_t off);
@@ -239,6 +250,8 @@ typedef struct afc_emit_opts {
     const af_envfile_def *env_files;
     size_t nenv_files;
     const char *decode_sym, *expand_env_sym; /* plugin secrets hooks or NULL */
+    const char *bundle_id;       /* manifest bundle.id, or NULL */
+    const char *manifest_source; /* the manifest as named in locations of its shared resources */
 } afc_emit_opts;
 
 /* Appends s (n bytes) to b as a C string literal: escapes, octal for
@@ -258,6 +271,7 @@ typedef struct afc_cc_opts {
     const char *libs;            /* link flags */
     const char *const *extra_sources; /* plugin .c files compiled in (NULL-terminated) */
     const char *plugin_include;  /* include dir for plugins or NULL */
+    const char *const *plugin_includes; /* more include dirs for plugins (NULL-terminated) */
 } afc_cc_opts;
 
 /* Compiles code into an executable at out (through a temp file in the same
@@ -265,3 +279,105 @@ typedef struct afc_cc_opts {
 int afc_cc(afc_diags *d, const char *code, size_t len, const char *out, const afc_cc_opts *o);
 /* Where afc's runtime lives: $AFC_HOME, else relative to /proc/self/exe. */
 const char *afc_home(af_arena *a);
+
+/* ---- plugin.c: C plugins --------------------------------------------------- */
+
+typedef struct afc_plugin_file {
+    const char *path;            /* to open */
+    const char *label;           /* as shown in diagnostics */
+} afc_plugin_file;
+
+typedef struct afc_plugins {
+    const char **sources;        /* .c files compiled into every executable (NULL-terminated) */
+    const char **include_dirs;   /* the plugin directories (NULL-terminated) */
+    const char *libs;            /* link flags of every plugin descriptor, space separated */
+    const char *decode_sym;      /* "af_secrets_decode" when a plugin defines it, else NULL */
+    const char *expand_env_sym;  /* "af_secrets_expand_env" likewise */
+    size_t nsteps, ndrivers;     /* descriptors added to the catalog */
+} afc_plugins;
+
+/* Compiles the plugin sources (files, n of them) in memory with libtcc
+ * against af.h from home, links them with the runtime, and reads every
+ * `af_step_*` and `af_driver_*` descriptor they define, appending them to
+ * cat (which then validates flows against them exactly as for built-ins).
+ * Compile errors are reported at their own file:line:col. The compiled
+ * code stays loaded until afc exits: the catalog points into it, and
+ * descriptors' check hooks run from it. Returns the plugins (possibly with
+ * errors reported), or NULL when nothing could be compiled. */
+afc_plugins *afc_plugins_load(af_arena *a, afc_diags *d, afc_catalog *cat,
+                              const afc_plugin_file *files, size_t n,
+                              const char *const *include_dirs, const char *home);
+/* `afc new-step NAME`: writes the commented skeleton of a plugin step to
+ * out (refusing to overwrite). Returns 0, or 2 after printing why. */
+int afc_new_step(const char *name, const char *out);
+
+/* ---- bundle.c: manifests and whole bundles ----------------------------------- */
+
+typedef struct afc_envfile {
+    const char *type;            /* dotenv | json | dir */
+    const char *path;            /* relative to the bundle root, or absolute (read at run time) */
+    const char *prefix;          /* "" when none */
+    int optional;
+    afc_pos pos;
+} afc_envfile;
+
+typedef struct afc_manifest {
+    const char *path;            /* the manifest as given */
+    const char *root_dir;        /* the bundle root: the manifest's dir joined with base_path */
+    const char *mode;            /* internal_fast | enterprise */
+    int enterprise;
+    const char *id;              /* bundle.id */
+    const char *source_type;     /* filesystem | sftp | smb | db | rest */
+    const char *fetch_policy;    /* cache_check | always */
+    const char *flows_dir, *profiles_file, *plugins_dir, *entry_flow; /* root-relative */
+    afc_pos flows_dir_pos, profiles_file_pos, plugins_dir_pos, entry_flow_pos, source_pos;
+    afc_pos source_type_pos;     /* the `type:` value of bundle.source (else source_pos) */
+    afc_resource *resources;     /* manifest resources, merged under every flow's */
+    size_t nresources;
+    const char **plugin_paths;   /* paths.plugins: trusted plugin dirs (enterprise mode) */
+    afc_pos *plugin_path_pos;
+    size_t nplugin_paths;
+    const char **zip_drivers;    /* effective allowlist, NULL-terminated */
+    afc_envfile *env_files;
+    size_t nenv_files;
+} afc_manifest;
+
+typedef struct afc_bundle_flow {
+    const char *path;            /* to open */
+    const char *label;           /* as shown in diagnostics */
+    const char *rel;             /* relative to the bundle root: embedded as the source */
+    afc_flow *flow;              /* NULL when it could not be read */
+} afc_bundle_flow;
+
+typedef struct afc_bundle {
+    afc_manifest *m;
+    afc_bundle_flow *flows;      /* the flows to build */
+    size_t nflows;
+    afc_profile *profiles;       /* compiled-in profiles file */
+    size_t nprofiles;
+    afc_plugins *plugins;        /* NULL when the bundle has none */
+    af_asset *assets;            /* embedded files */
+    size_t nassets;
+    af_envfile_def *env_files;   /* manifest env files, in order */
+    size_t nenv_files;
+    afc_bundle_ctx bc;
+    const char *manifest_rel;    /* the manifest relative to the root (its name when outside) */
+    char fingerprint[65];        /* sha256 of every input file, hex */
+} afc_bundle;
+
+/* 1 when root is a bundle manifest: a mapping with a top-level `bundle:` key. */
+int afc_is_manifest(const afc_node *root);
+/* Reads the manifest's node tree (all problems reported). Returns NULL when
+ * it is too broken to go on. */
+afc_manifest *afc_spec_manifest(af_arena *a, afc_diags *d, const afc_node *root,
+                                const char *path);
+/* Reads and checks the whole bundle of the manifest at path: the manifest,
+ * profiles, plugins (added to cat), env files, assets and every flow to
+ * build (all of flows_dir and entry_flow; only `only_flow` when given).
+ * out_dir (may be NULL) is never embedded. Everything is reported in d;
+ * returns NULL when the bundle cannot be read further. */
+afc_bundle *afc_bundle_load(af_arena *a, afc_diags *d, afc_catalog *cat, const char *path,
+                            const afc_node *root, const char *only_flow, const char *out_dir,
+                            const char *home);
+/* Fills the emit options of one flow of the bundle. */
+void afc_bundle_emit_opts(const afc_bundle *b, const afc_bundle_flow *bf, afc_emit_opts *eo);

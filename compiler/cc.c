@@ -136,6 +136,8 @@ static int build_tcc(af_arena *a, afc_diags *d, const char *code, const char *tm
     tcc_set_output_type(s, TCC_OUTPUT_EXE);
     tcc_add_include_path(s, af_sprintf(a, "%s/include/afc", o->home));
     if (o->plugin_include) tcc_add_include_path(s, o->plugin_include);
+    for (const char *const *inc = o->plugin_includes; inc && *inc; inc++)
+        tcc_add_include_path(s, *inc);
     int rc = tcc_compile_string(s, code);
     for (const char *const *src = o->extra_sources; rc == 0 && src && *src; src++)
         rc = tcc_add_file(s, *src);
@@ -187,6 +189,8 @@ static int build_gcc(af_arena *a, afc_diags *d, const char *code, size_t len, co
     argv[n++] = tmp;
     argv[n++] = af_sprintf(a, "-I%s/include/afc", o->home);
     if (o->plugin_include) argv[n++] = af_sprintf(a, "-I%s", o->plugin_include);
+    for (const char *const *inc = o->plugin_includes; inc && *inc && n < 100; inc++)
+        argv[n++] = af_sprintf(a, "-I%s", *inc);
     argv[n++] = csrc;
     for (const char *const *src = o->extra_sources; src && *src && n < 200; src++) argv[n++] = *src;
     argv[n++] = af_sprintf(a, "%s/lib/afc/libafrt.a", o->home);

@@ -729,7 +729,7 @@ void afc_check_flow(af_arena *a, afc_diags *d, afc_flow *f, const afc_catalog *c
     }
     for (size_t i = 0; i < f->nresources; i++) {
         afc_resource *r = &f->resources[i];
-        if (r->name) check_resource(&c, r);
+        if (r->name && !r->shared) check_resource(&c, r);
     }
     for (size_t i = 0; i < f->njobs; i++) {
         afc_job *j = &f->jobs[i];
@@ -742,4 +742,22 @@ void afc_check_flow(af_arena *a, afc_diags *d, afc_flow *f, const afc_catalog *c
             }
     }
     for (size_t i = 0; i < f->njobs; i++) check_job(&c, i);
+}
+
+void afc_check_profiles(af_arena *a, afc_diags *d, const afc_profile *p, size_t n)
+{
+    afc_flow none = {0};
+    ck c = {a, d, &none, NULL, NULL, 0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        /* a profile is checked as the resource settings it overlays */
+        afc_resource r = {0};
+        r.name = p[i].name;
+        r.pos = p[i].pos;
+        r.config = p[i].config;
+        r.options = p[i].options;
+        r.decode = p[i].decode;
+        check_tree(&c, r.config, ENV_ROOTS);
+        check_tree(&c, r.options, ENV_ROOTS);
+        check_decode(&c, &r);
+    }
 }

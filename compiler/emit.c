@@ -58,6 +58,36 @@ static void c_cstr(af_buf *b, const char *s)
         afc_c_string(b, s, strlen(s));
 }
 
+/* The bytes of an embedded file as C string literals, one per source line
+ * of the file (or per 64 bytes), escaped so that no character can end or
+ * change the literal. An octal escape is always written with three digits,
+ * so a following digit is never taken into it. */
+static void asset_literal(af_buf *b, const unsigned char *p, size_t n)
+{
+    if (!n) {
+        af_buf_puts(b, " \"\"");
+        return;
+    }
+    size_t col = 0;
+    af_buf_puts(b, "\n    \"");
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = p[i];
+        if (c == '"' || c == '\\')
+            af_buf_printf(b, "\\%c", c);
+        else if (c == '\n')
+            af_buf_puts(b, "\\n");
+        else if (c < 0x20 || c >= 0x7f || (c == '?' && i + 1 < n && p[i + 1] == '?'))
+            af_buf_printf(b, "\\%03o", c);
+        else
+            af_buf_putc(b, (int)c);
+        if (++col >= 64 || c == '\n') {
+            if (i + 1 < n) af_buf_puts(b, "\"\n    \"");
+            col = 0;
+        }
+    }
+    af_buf_putc(b, '"');
+}
+
 /* Substitutes @NAME@ placeholders of a code template. */
 static void fill(af_buf *out, const char *tpl, const char *const *kv)
 {
@@ -343,7 +373,14 @@ void afc_emit_flow(af_buf *out, af_buf *libs, const afc_flow *f, const afc_catal
             af_buf_printf(&res, ", &%s, ", sym);
             c_cstr(&res, r->profile);
             af_buf_printf(&res, ", %s, %s, %s, ", cfg, opt, dec);
-            loc(&e, &res, r->pos);
+            if (r->shared && o->manifest_source) {
+                /* a manifest resource: its location is in the manifest */
+                af_buf_puts(&res, "{");
+                c_cstr(&res, o->manifest_source);
+                af_buf_printf(&res, ", %d, %d}", r->pos.line, r->pos.col);
+            } else {
+                loc(&e, &res, r->pos);
+            }
             af_buf_puts(&res, "},\n");
         }
     }
@@ -420,12 +457,15 @@ void afc_emit_flow(af_buf *out, af_buf *libs, const afc_flow *f, const afc_catal
     af_buf assets = {0};
     for (size_t i = 0; i < o->nassets; i++) {
         const af_asset *as = &o->assets[i];
-        af_buf_printf(out, "\n/* asset %s (%zu bytes) */\nstatic const unsigned char asset%zu[] = {", as->path, as->size, i);
-        for (size_t k = 0; k < as->size; k++) af_buf_printf(out, "%s%u,", k % 24 ? "" : "\n    ", as->data[k]);
-        af_buf_puts(out, "\n    0};\n");
+        /* a string literal of exactly size bytes (no terminating NUL kept):
+         * compact for text, at most four characters per byte otherwise */
+        af_buf_printf(out, "\n/* asset %s (%zu bytes) */\nstatic const unsigned char asset%zu[%zu] =",
+                      as->path, as->size, i, as->size ? as->size : 1);
+        asset_literal(out, as->data, as->size);
+        af_buf_puts(out, ";\n");
         af_buf_puts(&assets, "    {");
         c_cstr(&assets, as->path);
-        af_buf_printf(&assets, ", asset%zu, %zu},\n", i, as->size);
+        af_buf_printf(&assets, ", asset%zu, %zu, 0%o},\n", i, as->size, as->mode);
     }
     af_buf envf = {0};
     for (size_t i = 0; i < o->nenv_files; i++) {
@@ -488,6 +528,11 @@ void afc_emit_flow(af_buf *out, af_buf *libs, const afc_flow *f, const afc_catal
     af_buf_puts(out, ",\n");
     if (o->decode_sym) af_buf_printf(out, "    .decode = %s,\n", o->decode_sym);
     if (o->expand_env_sym) af_buf_printf(out, "    .expand_env = %s,\n", o->expand_env_sym);
+    if (o->bundle_id) {
+        af_buf_puts(out, "    .bundle_id = ");
+        c_cstr(out, o->bundle_id);
+        af_buf_puts(out, ",\n");
+    }
     af_buf_puts(out, "};\n");
     fill(out, afc_tpl_flow_main_c, kv);
 

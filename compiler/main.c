@@ -1,9 +1,13 @@
 /*
- * main.c - afc's command line: build, validate, explain, list-steps, help.
+ * main.c - afc's command line: build, validate, explain, list-steps, help,
+ * new-step.
  *
  * Each command runs the pipeline as far as it needs: load -> spec -> check
  * for validate and explain; all the way through emit and cc for build.
- * Diagnostics are collected and printed gcc style; any error exits 2.
+ * FILE is a flow, or a bundle manifest (a top-level `bundle:` key), which
+ * bundle.c expands into its flows, profiles, plugins and assets.
+ * Diagnostics are collected and printed gcc style; any error exits 2 and
+ * nothing is written.
  */
 #include "afc.h"
 #include "af_int.h"
@@ -17,17 +21,19 @@
 #include <unistd.h>
 
 static const char USAGE[] =
-    "usage: afc build FILE [-o OUT] [--cc tcc|gcc] [--emit-c DIR] [--Werror]\n"
+    "usage: afc build FILE [-o OUT] [--flow FLOW] [--cc tcc|gcc] [--emit-c DIR] [--Werror]\n"
     "       afc validate FILE [--json] [--Werror]\n"
     "       afc explain FILE\n"
     "       afc list-steps [--json]\n"
     "       afc help STEP\n"
+    "       afc new-step NAME [-o FILE]\n"
     "       afc --version\n"
     "\n"
-    "FILE is a flow YAML file. See afc(1), afc-flow(5).\n";
+    "FILE is a flow YAML file or a bundle manifest (one executable per flow, written\n"
+    "to the directory OUT). See afc(1), afc-flow(5), afc-manifest(5), afc-plugins(7).\n";
 
 typedef struct opts {
-    const char *cmd, *file, *out, *cc, *emit_dir;
+    const char *cmd, *file, *out, *cc, *emit_dir, *flow;
     int json, werror;
 } opts;
 
@@ -68,13 +74,19 @@ static int sha256_hex(const char *path, char hex[65])
     return 0;
 }
 
-/* Loads, reads and checks FILE. Returns 0 when it has no errors. */
-static int front(unit *u, const char *file)
+/* Loads FILE's node tree (NULL after reporting). */
+static afc_node *load(unit *u, const char *file)
 {
     u->a = af_arena_new();
     u->d = afc_diags_new(u->a);
     u->cat = afc_catalog_builtin(u->a);
-    afc_node *root = afc_load_file(u->a, u->d, file, file);
+    return afc_load_file(u->a, u->d, file, file);
+}
+
+/* Reads and checks the flow FILE (root loaded by load()). Returns 0 when it
+ * has no errors. */
+static int front(unit *u, const char *file, afc_node *root)
+{
     if (!root) return -1;
     u->flow = afc_spec_flow(u->a, u->d, root, file);
     if (!u->flow) return -1;
@@ -99,6 +111,10 @@ static int finish_diags(unit *u, opts *o)
     }
     return errors ? 2 : 0;
 }
+
+static int build_bundle(opts *o, unit *u, afc_node *root);
+static int bundle_front(unit *u, opts *o, afc_node *root, afc_bundle **out);
+static void explain_flow(const afc_flow *f, const char *file);
 
 /* ---- build -------------------------------------------------------------------- */
 
@@ -133,7 +149,10 @@ static int cmd_build(opts *o)
 
 static int cmd_build_unit(unit *up, opts *o)
 {
-    int bad = front(up, o->file);
+    afc_node *root = load(up, o->file);
+    if (afc_is_manifest(root)) return build_bundle(o, up, root);
+    if (o->flow) return usage_error("%s", "--flow picks a flow of a bundle: FILE must be a manifest");
+    int bad = front(up, o->file, root);
     if (bad || (o->werror && afc_warning_count(up->d))) return finish_diags(up, o);
     afc_diags_print(up->d, stderr); /* warnings */
 
@@ -187,11 +206,43 @@ static int cmd_explain(opts *o)
 
 static int explain_unit(unit *up, opts *o)
 {
-    if (front(up, o->file) < 0) return finish_diags(up, o);
+    afc_node *root = load(up, o->file);
+    if (afc_is_manifest(root)) {
+        afc_bundle *b;
+        if (bundle_front(up, o, root, &b) < 0) return finish_diags(up, o);
+        afc_diags_print(up->d, stderr);
+        printf("bundle %s (%s mode, fingerprint %s)\n", b->m->id, b->m->mode, b->fingerprint);
+        printf("  root: %s\n", b->m->root_dir);
+        printf("  profiles: %zu compiled in", b->nprofiles);
+        for (size_t i = 0; i < b->nprofiles; i++) printf("%s%s", i ? ", " : " (", b->profiles[i].name);
+        printf("%s\n", b->nprofiles ? ")" : "");
+        if (b->plugins)
+            printf("  plugins: %zu step type%s, %zu driver%s%s%s\n", b->plugins->nsteps,
+                   b->plugins->nsteps == 1 ? "" : "s", b->plugins->ndrivers,
+                   b->plugins->ndrivers == 1 ? "" : "s",
+                   b->plugins->decode_sym ? ", secrets decode hook" : "",
+                   b->plugins->expand_env_sym ? ", expand_env hook" : "");
+        printf("  env files:");
+        for (size_t i = 0; i < b->nenv_files; i++)
+            printf(" %s (%s%s)", b->env_files[i].path, b->env_files[i].type,
+                   b->env_files[i].optional ? ", optional" : "");
+        printf("%s\n  embedded files: %zu\n", b->nenv_files ? "" : " none", b->nassets);
+        for (size_t i = 0; i < b->nflows; i++) {
+            printf("\n");
+            explain_flow(b->flows[i].flow, b->flows[i].label);
+        }
+        return 0;
+    }
+    if (front(up, o->file, root) < 0) return finish_diags(up, o);
     afc_diags_print(up->d, stderr);
-    const afc_flow *f = up->flow;
+    explain_flow(up->flow, o->file);
+    return 0;
+}
+
+static void explain_flow(const afc_flow *f, const char *file)
+{
     af_value *ws = af_map_get(f->meta, "workspace"), *st = af_map_get(f->meta, "state");
-    printf("flow %s (%s)\n", f->id, o->file);
+    printf("flow %s (%s)\n", f->id, file);
     printf("  workspace: %s (cleanup %s)\n", af_map_get(ws, "root")->u.s.ptr,
            af_map_get(ws, "cleanup_policy")->u.s.ptr);
     printf("  state:     %s\n", af_map_get(st, "path")->u.s.ptr);
@@ -220,6 +271,95 @@ static int explain_unit(unit *up, opts *o)
                    stp->skip_job ? "  on no data: skip the rest of the job" : "");
         }
     }
+}
+
+/* ---- bundles -------------------------------------------------------------------- */
+
+/* Loads the bundle of manifest FILE; 0 when it has no errors. */
+static int bundle_front(unit *u, opts *o, afc_node *root, afc_bundle **out)
+{
+    *out = afc_bundle_load(u->a, u->d, u->cat, o->file, root, o->flow,
+                           !strcmp(o->cmd, "build") ? (o->out ? o->out : ".") : NULL,
+                           afc_home(u->a));
+    return !*out || afc_error_count(u->d) ? -1 : 0;
+}
+
+/* afc build MANIFEST: every flow compiled to a temp file in OUT first, then
+ * all renamed into place, so a failure leaves nothing behind. */
+static int build_bundle(opts *o, unit *u, afc_node *root)
+{
+    afc_bundle *b;
+    if (bundle_front(u, o, root, &b) < 0 || (o->werror && afc_warning_count(u->d)))
+        return finish_diags(u, o);
+    afc_diags_print(u->d, stderr); /* warnings */
+    const char *dir = o->out ? o->out : ".";
+    struct stat st;
+    int created = stat(dir, &st) < 0;
+    if (!created && !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "afc: error: %s is not a directory (a bundle builds one executable per "
+                        "flow into -o DIR)\n", dir);
+        return 2;
+    }
+    if (af_mkdirs(dir, 0755) < 0 && errno != EEXIST) {
+        fprintf(stderr, "afc: error: cannot create %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    if (o->emit_dir && af_mkdirs(o->emit_dir, 0755) < 0 && errno != EEXIST) {
+        fprintf(stderr, "afc: error: cannot create %s: %s\n", o->emit_dir, strerror(errno));
+        return 1;
+    }
+    const char **tmps = af_alloc(u->a, (b->nflows + 1) * sizeof *tmps);
+    int rc = 0;
+    size_t done = 0;
+    for (size_t i = 0; i < b->nflows && rc == 0; i++) {
+        const afc_bundle_flow *bf = &b->flows[i];
+        afc_emit_opts eo;
+        afc_bundle_emit_opts(b, bf, &eo);
+        af_buf code = {0}, libs = {0};
+        afc_emit_flow(&code, &libs, bf->flow, u->cat, &eo);
+        if (b->plugins && b->plugins->libs && *b->plugins->libs) {
+            if (libs.len) af_buf_putc(&libs, ' ');
+            af_buf_puts(&libs, b->plugins->libs);
+        }
+        if (o->emit_dir) {
+            char *path = af_sprintf(u->a, "%s/%s.c", o->emit_dir, bf->flow->id);
+            if (write_file_atomic(path, af_buf_cstr(&code), code.len) < 0) {
+                fprintf(stderr, "afc: error: cannot write %s: %s\n", path, strerror(errno));
+                rc = 1;
+            }
+        }
+        tmps[i] = af_sprintf(u->a, "%s/.%s.afc-new.%d", dir, bf->flow->id, (int)getpid());
+        afc_cc_opts co = {0};
+        co.backend = o->cc;
+        co.home = afc_home(u->a);
+        co.libs = af_buf_cstr(&libs);
+        if (b->plugins) {
+            co.extra_sources = b->plugins->sources;
+            co.plugin_includes = b->plugins->include_dirs;
+        }
+        if (rc == 0 && afc_cc(u->d, af_buf_cstr(&code), code.len, tmps[i], &co) < 0) rc = 1;
+        if (rc == 0) done = i + 1;
+        af_buf_free(&code);
+        af_buf_free(&libs);
+    }
+    if (rc == 0)
+        for (size_t i = 0; i < b->nflows; i++) {
+            const char *dest = af_sprintf(u->a, "%s/%s", dir, b->flows[i].flow->id);
+            if (rename(tmps[i], dest) < 0) {
+                fprintf(stderr, "afc: error: cannot write %s: %s\n", dest, strerror(errno));
+                rc = 1;
+            }
+        }
+    if (rc) {
+        for (size_t i = 0; i < done; i++) unlink(tmps[i]);
+        if (created) rmdir(dir); /* nothing written, not even the directory */
+        afc_diags_print(u->d, stderr);
+        return rc;
+    }
+    for (size_t i = 0; i < b->nflows; i++)
+        fprintf(stderr, "afc: built %s/%s (flow %s from %s)\n", dir, b->flows[i].flow->id,
+                b->flows[i].flow->id, b->flows[i].rel);
+    fprintf(stderr, "afc: bundle %s (%s), fingerprint %s\n", b->m->id, b->m->mode, b->fingerprint);
     return 0;
 }
 
@@ -383,6 +523,7 @@ int main(int argc, char **argv)
         OPT("-o", out);
         OPT("--cc", cc);
         OPT("--emit-c", emit_dir);
+        OPT("--flow", flow);
         if (!strcmp(a, "--json")) {
             o.json = 1;
             continue;
@@ -396,6 +537,10 @@ int main(int argc, char **argv)
         o.file = a;
     }
     if (!strcmp(o.cmd, "list-steps")) return cmd_list_steps(&o);
+    if (!strcmp(o.cmd, "new-step")) {
+        if (!o.file) return usage_error("%s", "new-step needs a NAME (the step type)");
+        return afc_new_step(o.file, o.out);
+    }
     if (!strcmp(o.cmd, "help")) {
         if (!o.file) return usage_error("%s", "help needs a step type");
         return cmd_help(o.file);
@@ -410,7 +555,16 @@ int main(int argc, char **argv)
     if (!strcmp(o.cmd, "build")) return cmd_build(&o);
     if (!strcmp(o.cmd, "explain")) return cmd_explain(&o);
     unit u = {0};
-    front(&u, o.file);
+    afc_node *root = load(&u, o.file);
+    if (afc_is_manifest(root)) {
+        afc_bundle *b;
+        bundle_front(&u, &o, root, &b);
+    } else if (o.flow) {
+        unit_free(&u);
+        return usage_error("%s", "--flow picks a flow of a bundle: FILE must be a manifest");
+    } else {
+        front(&u, o.file, root);
+    }
     int rc = finish_diags(&u, &o);
     if (rc == 0 && !o.json) fprintf(stderr, "%s: ok\n", o.file);
     unit_free(&u);

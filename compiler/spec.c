@@ -272,6 +272,11 @@ static void spec_resource(afc_diags *d, afc_resource *r, const afc_node *name, c
     if ((x = afc_map_get(n, "decode"))) r->decode = want_dict(d, x, "resource decode");
 }
 
+void afc_spec_resource(afc_diags *d, afc_resource *r, const afc_node *name, const afc_node *n)
+{
+    spec_resource(d, r, name, n);
+}
+
 /* ---- jobs: ------------------------------------------------------------------ */
 
 static void spec_step(afc_diags *d, afc_step *s, const afc_node *n)

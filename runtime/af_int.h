@@ -159,6 +159,7 @@ typedef struct af__resource {
     const char *name;
     const af_driver *driver;
     af_value *config, *options; /* rendered + decoded (run arena) */
+    af_value *decode;           /* profile + resource decode marks, merged (for redaction) */
     af_conn *conn;              /* opened lazily */
 } af__resource;
 
@@ -181,6 +182,7 @@ struct af__run {
     af_state *state;
     const char *flow_id, *run_id;
     const char *work_root;    /* workspace.root rendered */
+    const char *active_dir;   /* unpacked bundle files (AETHERFLOW_ACTIVE_DIR), or NULL */
     const char *layout_artifacts, *layout_scratch, *layout_manifests;
     const char *cleanup_policy;
     int sandbox, enterprise;

@@ -15,6 +15,7 @@
 #include "af_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,20 +105,43 @@ static int valid_id(const char *s)
 
 /* ---- assets: unpacked once per fingerprint -------------------------------------------- */
 
-static int write_all(const char *path, const unsigned char *data, size_t n)
+/* 1 when an embedded path is relative and stays below the cache dir. */
+static int safe_rel(const char *p)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return -1;
-    if (fwrite(data, 1, n, f) != n || fclose(f) != 0) {
-        unlink(tmp);
-        return -1;
+    if (!*p || p[0] == '/') return 0;
+    for (const char *s = p; *s;) {
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) return 0;
+        s += n + (e ? 1 : 0);
     }
-    return rename(tmp, path);
+    return 1;
 }
 
-static const char *unpack_assets(af__run *r, char *err, size_t errlen)
+static int write_asset(const char *path, const af_asset *as)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, as->mode ? as->mode : 0644);
+    if (fd < 0) return -1;
+    size_t off = 0;
+    while (off < as->size) {
+        ssize_t n = write(fd, as->data + off, as->size - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    return close(fd);
+}
+
+/* The bundle's files under <cache>/<fingerprint>: written to a private temp
+ * directory and renamed into place, so a directory that exists is complete
+ * (a concurrent run that got there first wins; the content is the same).
+ * Sets *cache to the cache base used. */
+static const char *unpack_assets(af__run *r, const char **cache, char *err, size_t errlen)
 {
     af_arena *a = r->arena;
     const char *base = env_str(r, "AETHERFLOW_CACHE_DIR", NULL);
@@ -127,6 +151,7 @@ static const char *unpack_assets(af__run *r, char *err, size_t errlen)
                    : home ? af_sprintf(a, "%s/.cache/afc", home)
                           : af_sprintf(a, "/tmp/afc-cache-%d", (int)getuid());
     }
+    *cache = base;
     const char *dir = af_sprintf(a, "%s/%s", base, r->flow->fingerprint);
     struct stat st;
     if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return dir;
@@ -137,12 +162,17 @@ static const char *unpack_assets(af__run *r, char *err, size_t errlen)
     }
     for (unsigned i = 0; i < r->flow->nassets; i++) {
         const af_asset *as = &r->flow->assets[i];
-        const char *p = af_sprintf(a, "%s/%s", tmp, as->path);
+        if (!safe_rel(as->path)) {
+            af__err(err, errlen, "embedded file name '%s' is not a relative path", as->path);
+            af__rmtree(tmp);
+            return NULL;
+        }
+        char *p = af_sprintf(a, "%s/%s", tmp, as->path);
         char *slash = strrchr(p, '/');
         *slash = 0;
-        af_mkdirs(p, 0755);
+        int mk = af_mkdirs(p, 0755);
         *slash = '/';
-        if (write_all(p, as->data, as->size) < 0) {
+        if (mk < 0 || write_asset(p, as) < 0) {
             af__err(err, errlen, "cannot write %s: %s", p, strerror(errno));
             af__rmtree(tmp);
             return NULL;
@@ -166,29 +196,43 @@ static int setup(af__run *r, const af_flow_def *f, const char *prog, int need_re
     char err[2048];
     af_arena *a = r->arena;
     r->flow = f;
+    /* the snapshot: process env < AETHERFLOW_ENV_FILES_JSON < the bundle's env files */
     r->env = af__env_snapshot(a, environ);
     const char *files_json = env_str(r, "AETHERFLOW_ENV_FILES_JSON", NULL);
     if (files_json && af__envfiles_json(a, r->env, files_json, err, sizeof err) < 0)
         return fatal(prog, af_sprintf(a, "AETHERFLOW_ENV_FILES_JSON: %s", err));
     const char *mode = f->mode ? f->mode : "internal_fast";
-    if (f->nassets || f->nenv_files) {
-        const char *active = unpack_assets(r, err, sizeof err);
-        if (!active) return fatal(prog, err);
-        for (unsigned i = 0; i < f->nenv_files; i++) {
-            const af_envfile_def *ef = &f->env_files[i];
-            if (af__envfile_load(a, r->env, ef->type, ef->path, ef->optional, ef->prefix, active, err,
-                                 sizeof err) < 0)
-                return fatal(prog, af_sprintf(a, "env file %s: %s", ef->path, err));
+    int enterprise = !strcmp(mode, "enterprise");
+    const char *envfiles_failed = NULL;
+    if (f->bundle_id || f->nassets || f->nenv_files) {
+        if (enterprise) {
+            /* as the reference: no ambient sandbox switch or plugin path */
+            af_map_del(r->env, "AETHERFLOW_STRICT_SANDBOX");
+            af_map_del(r->env, "AETHERFLOW_PLUGIN_PATHS");
         }
+        const char *cache = NULL;
+        const char *active = unpack_assets(r, &cache, err, sizeof err);
+        if (!active) return fatal(prog, err);
+        r->active_dir = active;
+        /* all or nothing; a failure is a warning and the run goes on, as
+         * the reference's runner does (bundle files were checked by afc;
+         * only absolute paths, read from this host, can fail here) */
+        if (af__envfiles_load_list(a, r->env, f->env_files, f->nenv_files, active, err,
+                                   sizeof err) < 0)
+            envfiles_failed = af_strdup(a, err);
         af_map_set(a, r->env, "AETHERFLOW_ACTIVE_DIR", af_str(a, active));
         af_map_set(a, r->env, "AETHERFLOW_LOCAL_ROOT_DIR", af_str(a, active));
+        af_map_set(a, r->env, "AETHERFLOW_CACHE_DIR", af_str(a, cache));
     }
     af_map_set(a, r->env, "AETHERFLOW_MODE", af_str(a, mode));
-    af_map_set(a, r->env, "AETHERFLOW_MODE_ENTERPRISE",
-               af_str(a, !strcmp(mode, "enterprise") ? "True" : "False"));
-    if (f->expand_env && f->expand_env(a, r->env, err, sizeof err) < 0)
-        return fatal(prog, af_sprintf(a, "expand_env: %s", err));
+    af_map_set(a, r->env, "AETHERFLOW_MODE_ENTERPRISE", af_str(a, enterprise ? "True" : "False"));
     af__log_init(&r->log, r->env);
+    if (envfiles_failed) {
+        af_kv fl[] = {AF_KS("message", "failed loading env_files from the manifest; continuing "
+                                       "without them"),
+                      AF_KS("error", envfiles_failed), {0}};
+        af__log_event(&r->log, AF_WARNING, "env_files_failed", NULL, fl);
+    }
 
     /* flow settings, rendered with env only */
     af_value *scope = af_map(a);
@@ -206,12 +250,14 @@ static int setup(af__run *r, const af_flow_def *f, const char *prog, int need_re
     r->layout_artifacts = (v = af_map_get(layout, "artifacts")) && v->type == AF_STR ? v->u.s.ptr : "artifacts";
     r->layout_scratch = (v = af_map_get(layout, "scratch")) && v->type == AF_STR ? v->u.s.ptr : "scratch";
     r->layout_manifests = (v = af_map_get(layout, "manifests")) && v->type == AF_STR ? v->u.s.ptr : "manifests";
-    if (!(f->nassets || f->nenv_files)) {
+    if (!r->active_dir) {
         af_map_set(a, r->env, "AETHERFLOW_ACTIVE_DIR", af_str(a, r->work_root));
         af_map_set(a, r->env, "AETHERFLOW_LOCAL_ROOT_DIR", af_str(a, r->work_root));
     }
-    r->sandbox = env_true(r, "AETHERFLOW_STRICT_SANDBOX", 1);
-    r->enterprise = !strcmp(mode, "enterprise");
+    /* enterprise mode always confines paths (the ambient switch was removed
+     * above; a bundle env file cannot turn the sandbox off either) */
+    r->enterprise = enterprise;
+    r->sandbox = enterprise ? 1 : env_true(r, "AETHERFLOW_STRICT_SANDBOX", 1);
     r->jobs = af_map(a);
     r->cancel = &g_cancel;
 
@@ -345,8 +391,42 @@ static int secret_key(const char *k)
     return 0;
 }
 
-static void print_redacted(af_buf *b, const af_value *v, const af_value *decode, int depth)
+/* 1 when section.path is marked for decoding: true in the bool map, or
+ * listed in the section's *_paths list. */
+static int decoded_path(const af_value *dec, const char *section, const char *path)
 {
+    if (!dec) return 0;
+    const af_value *paths = af_map_get(dec, !strcmp(section, "config") ? "config_paths"
+                                                                       : "options_paths");
+    for (size_t i = 0; paths && paths->type == AF_LIST && i < paths->u.list.n; i++) {
+        const af_value *p = paths->u.list.items[i];
+        if (p->type == AF_STR && !strcmp(p->u.s.ptr, path)) return 1;
+    }
+    const af_value *cur = af_map_get(dec, section);
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    char *save = NULL;
+    for (char *part = strtok_r(buf, ".", &save); part && cur; part = strtok_r(NULL, ".", &save))
+        cur = cur->type == AF_MAP ? af_map_get(cur, part) : NULL;
+    return cur && cur->type == AF_BOOL && cur->u.b;
+}
+
+/* A resource's config or options as JSON, with decoded fields and keys
+ * that look secret shown as "***". */
+static void print_redacted(af_arena *a, af_buf *b, const af_value *v, const af_value *decode,
+                           const char *section, const char *prefix)
+{
+    if (v->type == AF_LIST) {
+        /* decode marks never address list items; secret-looking keys inside do count */
+        const char *p = af_sprintf(a, "%s[]", prefix ? prefix : "");
+        af_buf_puts(b, "[");
+        for (size_t i = 0; i < v->u.list.n; i++) {
+            if (i) af_buf_puts(b, ", ");
+            print_redacted(a, b, v->u.list.items[i], decode, section, p);
+        }
+        af_buf_puts(b, "]");
+        return;
+    }
     if (v->type != AF_MAP) {
         af_json_write(b, v, 0);
         return;
@@ -354,15 +434,15 @@ static void print_redacted(af_buf *b, const af_value *v, const af_value *decode,
     af_buf_puts(b, "{");
     for (size_t i = 0; i < v->u.map.n; i++) {
         const char *k = v->u.map.pairs[i].key;
-        const af_value *dv = decode ? af_map_get(decode, k) : NULL;
+        const char *path = prefix ? af_sprintf(a, "%s.%s", prefix, k) : k;
         af_value kv = {.type = AF_STR, .u.s = {k, strlen(k)}};
         if (i) af_buf_puts(b, ", ");
         af_json_write(b, &kv, 0);
         af_buf_puts(b, ": ");
-        if (secret_key(k) || (dv && dv->type == AF_BOOL && dv->u.b))
+        if (secret_key(k) || decoded_path(decode, section, path))
             af_buf_puts(b, "\"***\"");
         else
-            print_redacted(b, v->u.map.pairs[i].val, dv && dv->type == AF_MAP ? dv : NULL, depth + 1);
+            print_redacted(a, b, v->u.map.pairs[i].val, decode, section, path);
     }
     af_buf_puts(b, "}");
 }
@@ -380,12 +460,12 @@ static int cmd_explain(af__run *r, const af_flow_def *f)
         const af_resource_def *d = res->def;
         printf("  %s: %s/%s%s%s\n", d->name, d->kind, d->driver->name, d->profile ? ", profile " : "",
                d->profile ? d->profile : "");
-        af_value *dec = d->decode ? af_cval_literal(r->arena, d->decode) : NULL;
+        const af_value *dec = res->decode;
         af_buf b = {0};
-        print_redacted(&b, res->config, dec ? af_map_get(dec, "config") : NULL, 0);
+        print_redacted(r->arena, &b, res->config, dec, "config", NULL);
         printf("    config:  %s\n", af_buf_cstr(&b));
         af_buf_reset(&b);
-        print_redacted(&b, res->options, dec ? af_map_get(dec, "options") : NULL, 0);
+        print_redacted(r->arena, &b, res->options, dec, "options", NULL);
         printf("    options: %s\n", af_buf_cstr(&b));
         af_buf_free(&b);
     }
@@ -408,6 +488,9 @@ static int cmd_version(const af_flow_def *f)
 {
     printf("flow %s\n", f->flow_id);
     printf("built by afc %s on %s from %s\n", f->afc_version, f->build_time, f->source);
+    if (f->bundle_id)
+        printf("bundle %s (%s mode, %u embedded file%s)\n", f->bundle_id,
+               f->mode ? f->mode : "internal_fast", f->nassets, f->nassets == 1 ? "" : "s");
     printf("bundle fingerprint %s\n", f->fingerprint);
     printf("steps:");
     for (unsigned i = 0; i < f->nstep_types; i++) printf(" %s", f->step_types[i]->name);

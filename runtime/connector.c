@@ -283,7 +283,46 @@ static int decode_cmd(af__run *r, const char *cmd, const char *in, const char **
     return 0;
 }
 
-static int apply_decode(af__run *r, af__resource *res, const af_value *decode, char *err, size_t errlen)
+/* Replaces every occurrence of secret in msg with "***" (a hook's message
+ * must not carry the value, but a careless one might). Values shorter than
+ * four bytes are left alone: they would match ordinary words. */
+static void scrub(char *msg, size_t cap, const char *secret)
+{
+    size_t n = secret ? strlen(secret) : 0;
+    if (n < 4 || !cap) return;
+    af_buf out = {0};
+    const char *p = msg, *q;
+    while ((q = strstr(p, secret))) {
+        af_buf_put(&out, p, (size_t)(q - p));
+        af_buf_puts(&out, "***");
+        p = q + n;
+    }
+    af_buf_puts(&out, p);
+    snprintf(msg, cap, "%s", af_buf_cstr(&out));
+    af_buf_free(&out);
+}
+
+/* The reference's concatenation rule (resolution.py): a decoded field that
+ * is a template must be one standalone token. afc checks it at build time;
+ * profiles given at run time are checked here, before anything is decoded. */
+static int check_standalone(const af__resource *res, const af_value *raw, const char *section,
+                            const char *path, af_arena *a, char *err, size_t errlen)
+{
+    af_value *parent;
+    const char *leaf;
+    const af_value *v = get_path((af_value *)raw, path, &parent, &leaf, a);
+    if (!v || v->type != AF_STR) return 0;
+    af_tmpl *t;
+    int rc = af_tmpl_parse(a, v->u.s.ptr, v->u.s.len, NULL, &t, NULL, NULL, 0);
+    if (rc == 0 || (rc == 1 && t->standalone)) return 0;
+    return af__err(err, errlen, "resource '%s': %s.%s: %s (a decoded field must be one "
+                                "standalone {{...}} token)",
+                   res->name, section, path, AF_TMPL_UNSUPPORTED);
+}
+
+static int apply_decode(af__run *r, af__resource *res, const af_value *decode,
+                        const af_value *raw_config, const af_value *raw_options, char *err,
+                        size_t errlen)
 {
     if (!decode || decode->type != AF_MAP || !decode->u.map.n) return 0;
     af_arena *a = r->arena;
@@ -305,6 +344,10 @@ static int apply_decode(af__run *r, af__resource *res, const af_value *decode, c
             }
     }
     if (!nreq) return 0;
+    for (size_t i = 0; i < nreq; i++)
+        if (check_standalone(res, !strcmp(reqs[i].section, "config") ? raw_config : raw_options,
+                             reqs[i].section, reqs[i].path, a, err, errlen) < 0)
+            return -1;
     const af_value *cmd = af_map_get(r->env, "AETHERFLOW_SECRETS_CMD");
     if (!r->flow->decode && !(cmd && cmd->u.s.len)) {
         af_kv f[] = {AF_KS("resource", res->name), AF_KS("message",
@@ -323,9 +366,12 @@ static int apply_decode(af__run *r, af__resource *res, const af_value *decode, c
         char derr[256] = "";
         int rc = r->flow->decode ? r->flow->decode(a, v->u.s.ptr, &decoded, derr, sizeof derr)
                                  : decode_cmd(r, cmd->u.s.ptr, v->u.s.ptr, &decoded, derr, sizeof derr);
-        if (rc < 0)
+        if (rc < 0) {
+            scrub(derr, sizeof derr, v->u.s.ptr);
             return af__err(err, errlen, "resource '%s': decoding %s.%s failed: %s", res->name,
-                           reqs[i].section, reqs[i].path, derr);
+                           reqs[i].section, reqs[i].path, derr[0] ? derr : "no reason given");
+        }
+        if (!decoded) decoded = "";
         af_map_set(a, parent, leaf, af_str(a, decoded));
     }
     return 0;
@@ -340,7 +386,19 @@ int af__resources_resolve(af__run *r, char *err, size_t errlen, const char **mis
     af_value *rt_profiles;
     if (runtime_profiles(r, &rt_profiles, err, errlen) < 0) return -1;
     af_value *scope = af_map(a);
-    af_map_set(a, scope, "env", r->env);
+    af_value *env = r->env;
+    if (f->expand_env && f->nresources) {
+        /* as the reference's resolve_resource: the hook prepares the env
+         * that resource templates render with; the run's snapshot (what
+         * steps see) is left as it was */
+        env = af_value_copy(a, r->env);
+        char xerr[512] = "";
+        if (f->expand_env(a, env, xerr, sizeof xerr) < 0)
+            return af__err(err, errlen, "secrets expand_env failed: %s",
+                           xerr[0] ? xerr : "no reason given");
+        if (env->type != AF_MAP) return af__err(err, errlen, "secrets expand_env broke the env map");
+    }
+    af_map_set(a, scope, "env", env);
     r->nresources = f->nresources;
     r->resources = af_alloc(a, (f->nresources ? f->nresources : 1) * sizeof *r->resources);
     for (unsigned i = 0; i < f->nresources; i++) {
@@ -377,7 +435,8 @@ int af__resources_resolve(af__run *r, char *err, size_t errlen, const char **mis
                                d->loc.col, d->name, terr);
             return af__err(err, errlen, "resource '%s': %s", d->name, terr);
         }
-        if (apply_decode(r, res, dec, err, errlen) < 0) return -1;
+        res->decode = dec;
+        if (apply_decode(r, res, dec, cfg, opt, err, errlen) < 0) return -1;
     }
     return 0;
 }

@@ -367,7 +367,10 @@ const char *af_job_dir(af_step *s) { return s->job_dir; }
 
 int af_path(af_step *s, const char *what, const char *path, const char **out)
 {
-    const char *roots[3] = {s->run->work_root, s->artifacts, NULL};
+    /* the bundle's unpacked files (AETHERFLOW_ACTIVE_DIR) are allowed like
+     * the work root: the reference keeps its active bundle under the work
+     * root. Enterprise mode still confines paths to the artifacts dir. */
+    const char *roots[4] = {s->run->work_root, s->artifacts, s->run->active_dir, NULL};
     char err[1024];
     if (af__path_resolve(s->arena, s->artifacts, roots, s->run->sandbox, s->run->enterprise, path,
                          out, err, sizeof err) < 0) {

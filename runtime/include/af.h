@@ -585,6 +585,7 @@ typedef struct af_asset {
     const char *path;             /* relative to the bundle root */
     const unsigned char *data;
     size_t size;
+    unsigned mode;                /* permission bits of the bundle file (0: 0644) */
 } af_asset;
 
 typedef struct af_envfile_def {
@@ -622,7 +623,17 @@ typedef struct af_flow_def {
     /* Secrets hooks from a plugin, or NULL (AETHERFLOW_SECRETS_CMD otherwise). */
     int (*decode)(af_arena *a, const char *in, const char **out, char *err, size_t errlen);
     int (*expand_env)(af_arena *a, af_value *env, char *err, size_t errlen);
+    const char *bundle_id;                 /* manifest bundle.id, or NULL for a lone flow file */
 } af_flow_def;
+
+/* The secrets hooks a bundle plugin may define under these fixed names
+ * (afc-plugins(7)); afc wires them into af_flow_def.decode / .expand_env.
+ * decode: one marked value in, the decoded value out (*out allocated in a);
+ * expand_env: may add or replace keys of the env map used to render
+ * resources. Both return 0, or -1 with a message in err that must not
+ * contain the value. */
+int af_secrets_decode(af_arena *a, const char *in, const char **out, char *err, size_t errlen);
+int af_secrets_expand_env(af_arena *a, af_value *env, char *err, size_t errlen);
 
 /* The flow executable's main: parses the command line (run, status,
  * explain, validate-env, --version, --help) and returns the exit status. */

@@ -1,0 +1,2 @@
+/* a helper with a typo */
+static int helper(int x) { return x + offest; }
