@@ -534,6 +534,16 @@ static void xlog(af__xfer *x, af_level lvl, const char *event, const af_kv *f)
     if (x->log) x->log(x->log_ud, lvl, event, f);
 }
 
+/* Plugin drivers may leave primitives out: say which one is missing. */
+#define NEED(x, op)                                                                                \
+    do {                                                                                           \
+        if (!(x)->ops->op) {                                                                       \
+            snprintf((x)->err, sizeof(x)->err, "the connector's driver has no '%s' primitive",     \
+                     #op);                                                                         \
+            return -1;                                                                             \
+        }                                                                                          \
+    } while (0)
+
 static int xcancelled(af__xfer *x)
 {
     return x->ctl && x->ctl->cancelled && x->ctl->cancelled(x->ctl->ud);
@@ -633,8 +643,12 @@ static int cmp_found(const void *pa, const void *pb)
 int af__xfer_list(af__xfer *x, const char *remote_dir, const char *pattern, int recursive,
                   af_value **files)
 {
+    NEED(x, list);
     walk w = {.x = x, .pattern = pattern ? pattern : "*", .recursive = recursive};
     size_t bn = rstrip_len(remote_dir, x->smb ? "/\\" : "/");
+    /* "SHARE:/" is a share's root: stripped to "SHARE:" it would name a
+     * file (the reference has that bug) */
+    if (x->smb && bn > 2 && remote_dir[bn - 1] == ':' && remote_dir[bn]) bn++;
     w.base = bn ? af_strndup(x->a, remote_dir, bn) : "/";
     if (walk_dir(&w, w.base, "", 0) < 0) return -1;
     if (w.n) qsort(w.items, w.n, sizeof *w.items, cmp_found);
@@ -702,13 +716,7 @@ static int make_parent(af__xfer *x, const char *base, const char *path)
     char *slash = strrchr(dir, '/');
     if (!slash || slash == dir) return 0;
     *slash = 0;
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(dir, 0777) < 0 && errno != EEXIST) goto fail;
-        *p = '/';
-    }
-    if (mkdir(dir, 0777) < 0 && errno != EEXIST) goto fail;
+    if (af__xfer_mkdirs(dir) < 0) goto fail;
     char rd[PATH_MAX], rb[PATH_MAX];
     if (!realpath(dir, rd) || !realpath(base, rb)) goto fail;
     if (!under(rd, rb, 0)) {
@@ -725,6 +733,7 @@ fail:
 int af__xfer_download(af__xfer *x, const af_value *files, const char *dest_dir,
                       af_value **local_files)
 {
+    NEED(x, download);
     af_value *out = af_list(x->a);
     size_t n = files && files->type == AF_LIST ? files->u.list.n : 0;
     if (files && files->type != AF_LIST && files->type != AF_NULL) {
@@ -766,6 +775,7 @@ int af__xfer_download(af__xfer *x, const af_value *files, const char *dest_dir,
 
 int af__xfer_delete(af__xfer *x, const af_value *files)
 {
+    NEED(x, delete);
     size_t n = files && files->type == AF_LIST ? files->u.list.n : 0;
     if (files && files->type != AF_LIST && files->type != AF_NULL) {
         snprintf(x->err, sizeof x->err, "files: expected a list, got %s",
@@ -1012,6 +1022,7 @@ int af__xfer_upload_sftp(af__xfer *x, const af__upload_item *items, size_t n,
                          const char *remote_dir, int parallel, int workers, int fail_fast,
                          const char *manifest, int64_t *count)
 {
+    NEED(x, upload);
     const char *journal = af_sprintf(x->a, "%sl", manifest); /* .json -> .jsonl */
     strset done = {0};
     load_done(x, manifest, journal, &done);
@@ -1095,6 +1106,7 @@ manifest_fail:
 int af__xfer_upload_smb(af__xfer *x, const char *const *local, size_t n, const char *remote_dir,
                         af_value **uploaded)
 {
+    NEED(x, upload);
     af_value *out = af_list(x->a);
     for (size_t i = 0; i < n; i++) {
         char err[1024];

@@ -152,6 +152,16 @@ int af__xfer_upload_sftp(af__xfer *x, const af__upload_item *items, size_t n,
 int af__xfer_upload_smb(af__xfer *x, const char *const *local, size_t n, const char *remote_dir,
                         af_value **uploaded);
 
+/* ---- the steps' shared run functions (xfer_step.c, on the step API) ---- *
+ * kind is "sftp" or "smb". Each reads the step's inputs, runs the engine on
+ * the connector named by input `resource` and sets the outputs. */
+
+af_status af__xfer_list_step(af_step *s, const char *kind);     /* *_list_files */
+af_status af__xfer_download_step(af_step *s, const char *kind); /* *_download_files */
+af_status af__xfer_delete_step(af_step *s, const char *kind);   /* *_delete_files */
+af_status af__xfer_sftp_upload_step(af_step *s);                /* sftp_upload_files */
+af_status af__xfer_smb_upload_step(af_step *s);                 /* smb_upload_files */
+
 /* ---- drivers' internal entry points ------------------------------------ *
  * open: config and options are the resource's resolved maps; *h receives
  * the driver state. close releases it (NULL ok). Used by the drivers'

@@ -73,22 +73,12 @@ void af__local_close(void *h)
     free(l);
 }
 
-/* Maps a remote path to a local one under base; NULL with err on escape. */
-static const char *map(localfs *l, const char *remote, char *err, size_t errlen)
+/* rel normalised below a root: "/a/b", or "" for the root itself; NULL
+ * (err set) when ".." would climb above the root. */
+static char *below(localfs *l, const char *rel, const char *remote, char *err, size_t errlen)
 {
-    const char *rel = remote;
-    if (l->smb) {
-        af__smb_path sp;
-        if (af__smb_parse(l->a, NULL, l->share, remote, &sp, err, errlen) < 0) return NULL;
-        if (strchr(sp.share, '/') || !strcmp(sp.share, "..") || !strcmp(sp.share, ".")) {
-            af__err(err, errlen, "invalid share name '%s'", sp.share);
-            return NULL;
-        }
-        rel = af_sprintf(l->a, "%s/%s", sp.share, sp.path);
-    }
-    /* components below base; ".." may not climb above it */
-    size_t n = strlen(rel), o = 0;
-    char *v = af_alloc(l->a, n + 2);
+    size_t o = 0;
+    char *v = af_alloc(l->a, strlen(rel) + 2);
     for (const char *q = rel; *q;) {
         while (*q == '/')
             q++;
@@ -100,7 +90,8 @@ static const char *map(localfs *l, const char *remote, char *err, size_t errlen)
             /* nothing */
         } else if (len == 2 && q[0] == '.' && q[1] == '.') {
             if (!o) {
-                af__err(err, errlen, "path escapes base_dir: '%s'", remote);
+                af__err(err, errlen, "path escapes %s: '%s'", l->smb ? "its share" : "base_dir",
+                        remote);
                 return NULL;
             }
             while (o && v[o - 1] != '/')
@@ -114,7 +105,35 @@ static const char *map(localfs *l, const char *remote, char *err, size_t errlen)
         q = e;
     }
     v[o] = 0;
-    return o ? af_sprintf(l->a, "%s%s", strcmp(l->base, "/") ? l->base : "", v) : l->base;
+    return v;
+}
+
+/* Maps a remote path to a local one under base; NULL with err on escape.
+ * *root (when given) tells whether it is base_dir or a share's root. */
+static const char *map_r(localfs *l, const char *remote, int *root, char *err, size_t errlen)
+{
+    const char *rel = remote, *share = "";
+    if (l->smb) {
+        af__smb_path sp;
+        if (af__smb_parse(l->a, NULL, l->share, remote, &sp, err, errlen) < 0) return NULL;
+        if (strchr(sp.share, '/') || !strcmp(sp.share, "..") || !strcmp(sp.share, ".")) {
+            af__err(err, errlen, "invalid share name '%s'", sp.share);
+            return NULL;
+        }
+        share = af_sprintf(l->a, "/%s", sp.share);
+        rel = sp.path;
+    }
+    const char *v = below(l, rel, remote, err, errlen);
+    if (!v) return NULL;
+    if (root) *root = !*v;
+    const char *base = strcmp(l->base, "/") ? l->base : "";
+    if (!*share && !*v) return l->base;
+    return af_sprintf(l->a, "%s%s%s", base, share, v);
+}
+
+static const char *map(localfs *l, const char *remote, char *err, size_t errlen)
+{
+    return map_r(l, remote, NULL, err, errlen);
 }
 
 #define LOCK(l)                                                                                    \
@@ -297,11 +316,11 @@ static int l_delete(void *h, const char *path, char *err, size_t errlen)
 {
     localfs *l = h;
     LOCK(l);
-    int rc = -1;
-    const char *p = map(l, path, err, errlen);
+    int rc = -1, root;
+    const char *p = map_r(l, path, &root, err, errlen);
     if (p) {
-        if (p == l->base)
-            af__err(err, errlen, "refusing to delete base_dir");
+        if (root)
+            af__err(err, errlen, "refusing to delete the root of '%s'", path);
         else if (unlink(p) == 0)
             rc = 0;
         else if ((errno == EISDIR || errno == EPERM) && rmdir(p) == 0)
@@ -368,12 +387,12 @@ static int l_delete_recursive(void *h, const char *path, char *err, size_t errle
 {
     localfs *l = h;
     LOCK(l);
-    int failed = 0;
-    const char *p = map(l, path, err, errlen);
+    int failed = 0, root;
+    const char *p = map_r(l, path, &root, err, errlen);
     if (!p)
         failed = 1;
-    else if (p == l->base) {
-        af__err(err, errlen, "refusing to delete base_dir");
+    else if (root) {
+        af__err(err, errlen, "refusing to delete the root of '%s'", path);
         failed = 1;
     } else
         rm_tree(AT_FDCWD, p, path, &failed, err, errlen);
