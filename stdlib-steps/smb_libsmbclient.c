@@ -764,5 +764,6 @@ const af_driver af_driver_smb_libsmbclient = {
     .open = d_open,
     .close = d_close,
     .ops = &af__smbc_ops,
-    .libs = "-lsmbclient",
+    /* tcc needs the private dir to resolve libsmbclient's own libraries */
+    .libs = "-L/usr/lib/x86_64-linux-gnu/samba -lsmbclient",
 };
