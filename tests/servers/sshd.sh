@@ -82,6 +82,13 @@ start() {
     chown -R root: "$d/home/$pw_user/readonly"
     chmod 755 "$d/home/$pw_user/readonly"
 
+    # sshd reads homes and authorized keys as the user: every parent of DIR
+    # must let others through
+    if ! runuser -u "$key_user" -- test -x "$d/home/$key_user"; then
+        echo "sshd.sh: $d is not reachable by other users (a parent directory lacks o+x)" >&2
+        exit 1
+    fi
+
     # client keys for the key user
     [ -f "$d/keys/id_rsa" ] || ssh-keygen -q -t rsa -b 3072 -m PEM -N 'rsa-Pass-1' -f "$d/keys/id_rsa" -C rsa
     [ -f "$d/keys/id_ecdsa" ] || ssh-keygen -q -t ecdsa -b 256 -N 'ecdsa-Pass-2' -f "$d/keys/id_ecdsa" -C ecdsa

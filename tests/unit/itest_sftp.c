@@ -255,8 +255,8 @@ static void key_login(const char *key, const char *pass)
     void *h = open_cfg(key_cfg(key, pass), NULL);
     T_CHECK(h != NULL);
     if (!h) printf("#   %s: %s\n", key, err);
-    af_remote_entry *e;
-    size_t n;
+    af_remote_entry *e = NULL;
+    size_t n = 0;
     if (h) T_INTEQ(af__ssh2_ops.list(h, A, ".", &e, &n, err, sizeof err), 0);
     af__ssh2_close(h);
 }
@@ -513,8 +513,8 @@ static void t_list(void)
     const char *d = home("listing");
     T_INTEQ(o->mkdir_recursive(H, af_sprintf(A, "%s/sub/deeper", d), err, sizeof err), 0);
     T_INTEQ(o->write(H, af_sprintf(A, "%s/x.csv", d), "12345", 5, err, sizeof err), 0);
-    af_remote_entry *e;
-    size_t n;
+    af_remote_entry *e = NULL;
+    size_t n = 0;
     T_INTEQ(o->list(H, A, af_sprintf(A, "%s/", d), &e, &n, err, sizeof err), 0);
     T_INTEQ(n, 2);
     int saw_file = 0, saw_dir = 0;
@@ -620,8 +620,8 @@ static void t_relative_paths(void)
     const af_remote_ops *o = &af__ssh2_ops;
     T_INTEQ(o->write(H, "rel/r.txt", "rel", 3, err, sizeof err), 0);
     T_CHECK(exists(home("rel/r.txt")));
-    af_remote_entry *e;
-    size_t n;
+    af_remote_entry *e = NULL;
+    size_t n = 0;
     T_INTEQ(o->list(H, A, "rel", &e, &n, err, sizeof err), 0);
     T_INTEQ(n, 1);
     if (n) T_STREQ(e[0].path, "rel/r.txt");
@@ -725,8 +725,8 @@ static void t_frozen_server_times_out(void)
     T_CHECK(h != NULL);
     if (!h) return;
     signal_sessions(SIGSTOP);
-    af_remote_entry *e;
-    size_t n;
+    af_remote_entry *e = NULL;
+    size_t n = 0;
     T_INTEQ(af__ssh2_ops.list(h, A, E("SSHD_PW_HOME"), &e, &n, err, sizeof err), -1);
     T_CHECK(contains(err, "timed out after 1s"));
     signal_sessions(SIGKILL);
@@ -758,7 +758,7 @@ static void t_engine_list(void)
     for (size_t i = 0; i < 6; i++)
         T_INTEQ(o->write(H, af_sprintf(A, "%s/%s", in, names[i]), "z", 1, err, sizeof err), 0);
     af__xfer x = engine(H);
-    af_value *files;
+    af_value *files = af_list(A);
     T_INTEQ(af__xfer_list(&x, af_sprintf(A, "%s/", in), "*.zip", 0, &files), 0);
     T_INTEQ(files->u.list.n, 2);
     if (files->u.list.n == 2) {
@@ -785,7 +785,7 @@ static void t_engine_list(void)
 static void t_engine_download_delete(void)
 {
     af__xfer x = engine(H);
-    af_value *files, *local;
+    af_value *files = af_list(A), *local = af_list(A);
     T_INTEQ(af__xfer_list(&x, home("inbox"), "*", 1, &files), 0);
     const char *dest = af_sprintf(A, "%s/dl", tmpdir());
     mkdir(dest, 0755);
@@ -812,7 +812,7 @@ static void t_engine_download_delete(void)
     T_CHECK(!exists(af_sprintf(A, "%s/gone.zip", dest)));
 
     /* delete what was listed (files only) */
-    af_value *only_files;
+    af_value *only_files = af_list(A);
     T_INTEQ(af__xfer_list(&x, home("inbox"), "*.zip", 1, &only_files), 0);
     T_INTEQ(af__xfer_delete(&x, only_files), 0);
     T_CHECK(!exists(home("inbox/a.zip")) && !exists(home("inbox/sub/deep/d.zip")));

@@ -328,8 +328,8 @@ static void t_write_read_stat_rename_list(void)
     T_CHECK(!exists(share_file("prim/a/b/hello.txt")));
     T_INTEQ(o->rename(H, "prim/a/b/other.txt", "other:/moved.txt", err, sizeof err), -1);
     T_CHECK(contains(err, "not in the same share"));
-    af_remote_entry *e;
-    size_t n;
+    af_remote_entry *e = NULL;
+    size_t n = 0;
     T_INTEQ(o->list(H, A, "data:/prim/a", &e, &n, err, sizeof err), 0);
     T_INTEQ(n, 1);
     if (n == 1) {
@@ -451,7 +451,7 @@ static void t_engine(void)
     for (size_t i = 0; i < 5; i++)
         T_INTEQ(o->write(H, names[i], "z", 1, err, sizeof err), 0);
     af__xfer x = engine(H);
-    af_value *files, *local;
+    af_value *files = af_list(A), *local = af_list(A);
     T_INTEQ(af__xfer_list(&x, "data:/in/", "*.zip", 1, &files), 0);
     T_INTEQ(files->u.list.n, 4);
     if (files->u.list.n == 4) {
@@ -485,7 +485,7 @@ static void t_engine(void)
 
     /* uploads: remote_dir + "/" + the file's name, in any form */
     const char *up[2] = {af_sprintf(A, "%s/src1", tmpdir()), af_sprintf(A, "%s/src2", tmpdir())};
-    af_value *uploaded;
+    af_value *uploaded = af_list(A);
     T_INTEQ(af__xfer_upload_smb(&x, up, 2, "other:/DIAS/upload", &uploaded), 0);
     T_INTEQ(uploaded->u.list.n, 2);
     T_CHECK(same_file(up[1], af_sprintf(A, "%s/DIAS/upload/src2", E("SMBD_OTHER_DIR"))));
@@ -538,8 +538,8 @@ static void t_frozen_server_times_out(void)
     T_CHECK(h != NULL);
     if (!h) return;
     signal_sessions(SIGSTOP);
-    af_remote_entry *e;
-    size_t n;
+    af_remote_entry *e = NULL;
+    size_t n = 0;
     T_INTEQ(af__smbc_ops.list(h, A, "/", &e, &n, err, sizeof err), -1);
     T_CHECK(contains(err, "timed out") || contains(err, "lost"));
     signal_sessions(SIGKILL);
