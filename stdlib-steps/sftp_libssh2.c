@@ -54,6 +54,7 @@ typedef struct ssh2 {
     int nchan;
     int chan_refused; /* the server refused another channel: use what we have */
     double timeout;   /* longest silence, seconds */
+    int fsync;        /* fsync@openssh.com each upload before its rename */
     size_t bufsize;
     char where[600];  /* user@host:port, for messages */
     char broken[768]; /* first transport failure; session unusable when set */
@@ -610,7 +611,9 @@ int af__ssh2_open(const af_value *config, const af_value *options, af__xlog_fn l
         goto fail;
     }
     if (af__cfg_int(config, "port", 22, &port, err, errlen) < 0 ||
-        af__cfg_timeout(config, options, 30, &c->timeout, err, errlen) < 0)
+        af__cfg_timeout(config, options, 30, &c->timeout, err, errlen) < 0 ||
+        af__cfg_bool(af_map_get(options, "fsync") ? options : config, "fsync", 0, &c->fsync, err,
+                     errlen) < 0)
         goto fail;
     if (port < 1 || port > 65535) {
         af__err(err, errlen, "config.port must be between 1 and 65535");
@@ -738,7 +741,7 @@ enum {
     P_IDLE,
     P_OPEN,  /* open the temporary remote file */
     P_WRITE, /* pipelined writes from the window [off, len) of buf */
-    P_FSYNC, /* fsync@openssh.com, when the server has it */
+    P_FSYNC, /* fsync@openssh.com, when asked for and the server has it */
     P_CLOSE,
     P_RENAME, /* temp -> final */
     P_UNLINK, /* final existed (SFTP v3 rename does not replace): remove it */
@@ -835,6 +838,10 @@ static int w_step(ssh2 *c, worker *w, const af_xfer_ctl *ctl)
         }
         return ST_PROGRESS;
     case P_FSYNC:
+        if (!c->fsync) {
+            w->phase = P_CLOSE;
+            return ST_PROGRESS;
+        }
         rc = libssh2_sftp_fsync(w->fh);
         if (rc == LIBSSH2_ERROR_EAGAIN) return ST_BLOCKED;
         if (rc < 0 && fx_code(w->sftp, rc) != LIBSSH2_FX_OP_UNSUPPORTED) {
@@ -1509,12 +1516,15 @@ static const af_input config_schema[] = {
      "pinned host key fingerprint, SHA256:<base64> or hex"},
     {"timeout", AF_TY_NUMBER | AF_TY_STR | AF_TY_NULL, 0, "30", NULL,
      "seconds without an answer before an operation fails"},
+    {"fsync", AF_TY_BOOL | AF_TY_STR | AF_TY_NULL, 0, "false", NULL, "same as options.fsync"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static const af_input options_schema[] = {
     {"timeout", AF_TY_NUMBER | AF_TY_STR | AF_TY_NULL, 0, "30", NULL,
      "seconds without an answer before an operation fails (wins over config.timeout)"},
+    {"fsync", AF_TY_BOOL | AF_TY_STR | AF_TY_NULL, 0, "false", NULL,
+     "have the server fsync each uploaded file before it is renamed into place"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -376,6 +377,29 @@ int af__cfg_double(const af_value *m, const char *key, double def, double *out, 
         break;
     }
     return af__err(err, errlen, "config.%s: expected a number, got %s", key, af_type_name(v->type));
+}
+
+int af__cfg_bool(const af_value *m, const char *key, int def, int *out, char *err, size_t errlen)
+{
+    const af_value *v = af_map_get(m, key);
+    *out = def;
+    if (!v || v->type == AF_NULL) return 0;
+    if (v->type == AF_BOOL || v->type == AF_INT || v->type == AF_DOUBLE) {
+        *out = af_truthy(v);
+        return 0;
+    }
+    if (v->type == AF_STR) {
+        static const char *const yes[] = {"true", "yes", "on", "1", NULL};
+        static const char *const no[] = {"false", "no", "off", "0", NULL};
+        for (int i = 0; yes[i]; i++) {
+            if (!strcasecmp(v->u.s.ptr, yes[i]) || !strcasecmp(v->u.s.ptr, no[i])) {
+                *out = !strcasecmp(v->u.s.ptr, yes[i]);
+                return 0;
+            }
+        }
+    }
+    return af__err(err, errlen, "config.%s: expected a boolean, got '%s'", key,
+                   v->type == AF_STR ? v->u.s.ptr : af_type_name(v->type));
 }
 
 int af__cfg_timeout(const af_value *config, const af_value *options, double def, double *out,

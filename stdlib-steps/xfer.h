@@ -64,6 +64,8 @@ int af__cfg_int(const af_value *m, const char *key, int64_t def, int64_t *out, c
                 size_t errlen);
 int af__cfg_double(const af_value *m, const char *key, double def, double *out, char *err,
                    size_t errlen);
+/* true/false, numbers, and yes/no/on/off/1/0 in any case. */
+int af__cfg_bool(const af_value *m, const char *key, int def, int *out, char *err, size_t errlen);
 /* options.timeout, else config.timeout, else def; must be > 0. */
 int af__cfg_timeout(const af_value *config, const af_value *options, double def, double *out,
                     char *err, size_t errlen);

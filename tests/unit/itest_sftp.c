@@ -551,6 +551,17 @@ static void t_upload_download_roundtrip(void)
         T_CHECK(same_file(src, back));
         T_INTEQ(count_names(tmpdir(), "afctmp"), 0);
     }
+    /* with fsync asked for (fsync@openssh.com before the rename) */
+    af_value *c = pw_cfg();
+    af_map_set(A, c, "fsync", af_bool(1));
+    void *hf = open_cfg(c, NULL);
+    T_CHECK(hf != NULL);
+    if (hf) {
+        const char *src5 = af_sprintf(A, "%s/src4", tmpdir());
+        T_INTEQ(o->upload(hf, src5, home("rt/fsynced.bin"), NULL, err, sizeof err), 0);
+        T_CHECK(same_file(src5, home("rt/fsynced.bin")));
+        af__ssh2_close(hf);
+    }
     /* overwriting keeps no temporary behind */
     const char *src = af_sprintf(A, "%s/src1", tmpdir());
     T_INTEQ(o->upload(H, src, home("rt/n0/file.bin"), NULL, err, sizeof err), 0);
