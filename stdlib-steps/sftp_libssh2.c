@@ -499,9 +499,11 @@ static int check_host_key(ssh2 *c, const char *host, int port, const char *pin, 
     return 0;
 }
 
+/* Logs in with the key, then the password; *method says which worked. */
 static int authenticate(ssh2 *c, const char *user, const char *password, const char *pkey,
-                        const char *passphrase, char *err, size_t errlen)
+                        const char *passphrase, const char **method, char *err, size_t errlen)
 {
+    *method = "none";
     unsigned ulen = (unsigned)strlen(user);
     const char *methods;
     for (;;) {
@@ -525,7 +527,10 @@ static int authenticate(ssh2 *c, const char *user, const char *password, const c
         CALL(c, rc,
              libssh2_userauth_publickey_fromfile_ex(c->s, user, ulen, NULL, pkey, passphrase), err,
              errlen);
-        if (rc == 0) return 0;
+        if (rc == 0) {
+            *method = "publickey";
+            return 0;
+        }
         if (rc == ERR_WAIT) return -1;
         const char *kt = pkey_type(c->a, text);
         if (rc == LIBSSH2_ERROR_FILE)
@@ -549,11 +554,13 @@ static int authenticate(ssh2 *c, const char *user, const char *password, const c
     }
     if (password) {
         if (strstr(methods, "password")) {
+            *method = "password";
             CALL(c, rc,
                  libssh2_userauth_password_ex(c->s, user, ulen, password,
                                               (unsigned)strlen(password), NULL),
                  err, errlen);
         } else if (strstr(methods, "keyboard-interactive")) {
+            *method = "keyboard-interactive";
             CALL(c, rc, libssh2_userauth_keyboard_interactive_ex(c->s, user, ulen, kbd_cb), err,
                  errlen);
         } else {
@@ -688,7 +695,8 @@ int af__ssh2_open(const af_value *config, const af_value *options, af__xlog_fn l
     }
     if (check_host_key(c, host, (int)port, pin, kh_text, kh_len, kh_path, err, errlen) < 0)
         goto fail;
-    if (authenticate(c, user, password, pkey, passphrase, err, errlen) < 0) goto fail;
+    const char *method;
+    if (authenticate(c, user, password, pkey, passphrase, &method, err, errlen) < 0) goto fail;
     c->chan[0] = sftp_init(c, &rc, err, errlen);
     if (!c->chan[0]) {
         if (rc != ERR_WAIT)
@@ -697,6 +705,19 @@ int af__ssh2_open(const af_value *config, const af_value *options, af__xlog_fn l
         goto fail;
     }
     c->nchan = 1;
+    if (c->log) {
+        size_t klen;
+        int ktype;
+        const char *key = libssh2_session_hostkey(c->s, &klen, &ktype);
+        char fp[80] = "";
+        if (key) af__kh_fingerprint((const unsigned char *)key, klen, fp, sizeof fp);
+        af_kv f[] = {AF_KS("server", c->where),
+                     AF_KS("host_key_type", hostkey_name(ktype)),
+                     AF_KS("fingerprint", fp),
+                     AF_KS("auth", method),
+                     {0}};
+        c->log(c->log_ud, AF_INFO, "sftp_connected", f);
+    }
     af_arena_reset(a);
     *h = c;
     return 0;

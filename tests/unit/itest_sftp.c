@@ -69,18 +69,26 @@ static af_value *key_cfg(const char *key, const char *pass)
 
 typedef struct logcap {
     int warnings;
-    char event[128];
-    char fingerprint[128];
+    char warning[128];     /* the last warning's event */
+    char fingerprint[128]; /* as the warning gave it */
+    char connected[256];   /* "auth fingerprint" of sftp_connected */
 } logcap;
 
 static void capture_log(void *ud, af_level lvl, const char *event, const af_kv *f)
 {
     logcap *lc = ud;
-    if (lvl == AF_WARNING) lc->warnings++;
-    snprintf(lc->event, sizeof lc->event, "%s", event);
-    for (; f && f->key; f++)
-        if (!strcmp(f->key, "fingerprint") && f->s)
-            snprintf(lc->fingerprint, sizeof lc->fingerprint, "%s", f->s);
+    const char *fp = "", *auth = "";
+    for (; f && f->key; f++) {
+        if (!strcmp(f->key, "fingerprint") && f->s) fp = f->s;
+        if (!strcmp(f->key, "auth") && f->s) auth = f->s;
+    }
+    if (lvl == AF_WARNING) {
+        lc->warnings++;
+        snprintf(lc->warning, sizeof lc->warning, "%s", event);
+        snprintf(lc->fingerprint, sizeof lc->fingerprint, "%s", fp);
+    }
+    if (!strcmp(event, "sftp_connected"))
+        snprintf(lc->connected, sizeof lc->connected, "%s %s", auth, fp);
 }
 
 static char err[2048];
@@ -230,8 +238,9 @@ static void t_password_login(void)
     }
     /* no known_hosts and no pin: accepted, with the fingerprint as a warning */
     T_INTEQ(lc.warnings, 1);
-    T_STREQ(lc.event, "sftp_host_key_unverified");
+    T_STREQ(lc.warning, "sftp_host_key_unverified");
     T_STREQ(lc.fingerprint, E("SSHD_FP_ED25519"));
+    T_STREQ(lc.connected, af_sprintf(A, "password %s", E("SSHD_FP_ED25519")));
     af_remote_stat st;
     T_INTEQ(af__ssh2_ops.stat(h, E("SSHD_PW_HOME"), &st, err, sizeof err), 1);
     T_CHECK(st.is_dir);
