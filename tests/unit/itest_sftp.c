@@ -737,6 +737,33 @@ static void t_server_killed_mid_upload(void)
     af__ssh2_close(h);
 }
 
+static void t_server_killed_mid_upload_many(void)
+{
+    void *h = open_cfg(pw_cfg(), NULL);
+    T_CHECK(h != NULL);
+    if (!h) return;
+    af__ssh2_set_buffer(h, 2u << 20);
+    enum { N = 12 };
+    af_upload_req reqs[N];
+    for (int i = 0; i < N; i++) {
+        const char *src = af_sprintf(A, "%s/par%d", tmpdir(), i);
+        random_file(src, 6u << 20, (unsigned)i + 40);
+        reqs[i].local = src;
+        reqs[i].remote = home(af_sprintf(A, "par/f%d.bin", i));
+    }
+    int polls = 0;
+    af_xfer_ctl ctl = {kill_after_first, &polls};
+    donecap d = {0};
+    T_INTEQ(af__ssh2_ops.upload_many(h, reqs, N, 6, 1, &ctl, on_done, &d, err, sizeof err), -1);
+    T_INTEQ(d.calls, N); /* every request is reported, started or not */
+    T_CHECK(d.ok < N);
+    int finals = 0;
+    for (int i = 0; i < N; i++)
+        finals += exists(reqs[i].remote) && !same_file(reqs[i].local, reqs[i].remote);
+    T_INTEQ(finals, 0); /* a final name holds a whole file or nothing */
+    af__ssh2_close(h);
+}
+
 static void t_frozen_server_times_out(void)
 {
     af_value *c = pw_cfg();
@@ -947,6 +974,7 @@ int main(void)
     /* these kill or freeze the server's sessions: last */
     T_RUN(t_server_killed_mid_download);
     T_RUN(t_server_killed_mid_upload);
+    T_RUN(t_server_killed_mid_upload_many);
     T_RUN(t_frozen_server_times_out);
     af_arena_free(A);
     T_END();
