@@ -405,19 +405,25 @@ static const char *pkey_type(af_arena *a, const char *text)
     for (; *b && *b != '-' && n + 1 < sizeof clean; b++)
         if (*b != '\n' && *b != '\r') clean[n++] = *b;
     unsigned char raw[800];
+    const char *type = NULL;
     int rl = EVP_DecodeBlock(raw, (const unsigned char *)clean, (int)(n & ~(size_t)3));
-    if (rl < 15 + 4 || memcmp(raw, "openssh-key-v1", 15)) return NULL;
     size_t o = 15;
-    for (int i = 0; i < 3; i++) { /* cipher, kdf, kdf options */
-        if (o + 4 > (size_t)rl) return NULL;
-        uint32_t l = (uint32_t)raw[o] << 24 | raw[o + 1] << 16 | raw[o + 2] << 8 | raw[o + 3];
-        o += 4 + l;
+    if (rl >= 15 + 4 && !memcmp(raw, "openssh-key-v1", 15)) {
+        for (int i = 0; i < 3 && o + 4 <= (size_t)rl; i++) { /* cipher, kdf, kdf options */
+            uint32_t l = (uint32_t)raw[o] << 24 | raw[o + 1] << 16 | raw[o + 2] << 8 | raw[o + 3];
+            o += 4 + (size_t)l;
+        }
+        o += 4 + 4; /* key count, public blob length */
+        if (o + 4 <= (size_t)rl) {
+            uint32_t tl = (uint32_t)raw[o] << 24 | raw[o + 1] << 16 | raw[o + 2] << 8 | raw[o + 3];
+            if (o + 4 + tl <= (size_t)rl && tl <= 64)
+                type = af_strndup(a, (const char *)raw + o + 4, tl);
+        }
     }
-    o += 4 + 4; /* key count, public blob length */
-    if (o + 4 > (size_t)rl) return NULL;
-    uint32_t tl = (uint32_t)raw[o] << 24 | raw[o + 1] << 16 | raw[o + 2] << 8 | raw[o + 3];
-    if (o + 4 + tl > (size_t)rl || tl > 64) return NULL;
-    return af_strndup(a, (const char *)raw + o + 4, tl);
+    /* an unencrypted key's private part may follow: leave nothing behind */
+    explicit_bzero(clean, sizeof clean);
+    explicit_bzero(raw, sizeof raw);
+    return type;
 }
 
 static void kbd_cb(const char *name, int name_len, const char *instr, int instr_len,
@@ -519,11 +525,17 @@ static int authenticate(ssh2 *c, const char *user, const char *password, const c
     char keyerr[2048] = "";
     int rc;
     if (pkey) {
-        size_t klen;
-        int e;
-        char *text = read_file(c->a, pkey, &klen, &e);
-        if (!text)
-            return af__err(err, errlen, "cannot read private key '%s': %s", pkey, strerror(e));
+        /* the head of the file is enough to name the key type in messages;
+         * it is wiped at once (the rest of the key is never read by us) */
+        char head[1536];
+        int fd = open(pkey, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return af__err(err, errlen, "cannot read private key '%s': %s", pkey, strerror(errno));
+        ssize_t hn = read(fd, head, sizeof head - 1);
+        close(fd);
+        head[hn > 0 ? hn : 0] = 0;
+        const char *kt = pkey_type(c->a, head);
+        explicit_bzero(head, sizeof head);
         CALL(c, rc,
              libssh2_userauth_publickey_fromfile_ex(c->s, user, ulen, NULL, pkey, passphrase), err,
              errlen);
@@ -532,7 +544,6 @@ static int authenticate(ssh2 *c, const char *user, const char *password, const c
             return 0;
         }
         if (rc == ERR_WAIT) return -1;
-        const char *kt = pkey_type(c->a, text);
         if (rc == LIBSSH2_ERROR_FILE)
             snprintf(keyerr, sizeof keyerr, "cannot use private key '%s': %s", pkey,
                      passphrase ? "wrong passphrase or unsupported key format"

@@ -310,6 +310,16 @@ static void t_key_refused(void)
     T_CHECK(h == NULL);
     T_CHECK(contains(err, "refused private key"));
     af__ssh2_close(h);
+    /* an RSA key (OpenSSH format) the server does not know: the hint about
+     * libssh2's SHA-1 RSA signatures comes with the refusal */
+    const char *rsa = af_sprintf(A, "%s/rsa_other", tmpdir());
+    T_INTEQ(system(af_sprintf(A, "rm -f '%s'* && ssh-keygen -q -t rsa -b 2048 -N '' -f '%s'", rsa,
+                              rsa)),
+            0);
+    h = open_cfg(key_cfg(rsa, NULL), NULL);
+    T_CHECK(h == NULL);
+    T_CHECK(contains(err, "signs RSA keys with SHA-1"));
+    af__ssh2_close(h);
     h = open_cfg(key_cfg("/nonexistent/key", NULL), NULL);
     T_CHECK(h == NULL);
     T_CHECK(contains(err, "cannot read private key '/nonexistent/key'"));
