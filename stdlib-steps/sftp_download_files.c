@@ -1,0 +1,42 @@
+/*
+ * sftp_download_files.c - step `sftp_download_files`: downloads each entry of files from an `sftp`
+ * connector to dest_dir/rel_path (rel_path may not climb out of dest_dir), each through a temporary
+ * file renamed into place, so no partial file is ever seen. The work is done by the transfer engine
+ * (xfer.c) through xfer_step.c.
+ */
+#include "af_sftp.h"
+#include "xfer.h"
+
+static const af_input inputs[] = {
+    {"resource", AF_TY_STR, 1, NULL, NULL, "name of an `sftp` resource"},
+    {"files", AF_TY_LIST | AF_TY_NULL, 1, NULL, NULL,
+     "entries as sftp_list_files returns them (path, rel_path), or remote paths"},
+    {"dest_dir", AF_TY_STR, 1, NULL, NULL, "local directory, relative to the job's artifacts"},
+    {NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static const af_output outputs[] = {
+    {"local_files", "list[string]", "absolute paths of the downloaded files"},
+    {"dest_dir", "string", "dest_dir, absolute"},
+    {NULL, NULL, NULL},
+};
+
+static af_status run(af_step *s)
+{
+    return af__xfer_download_step(s, "sftp");
+}
+
+const af_step_desc af_step_sftp_download_files = {
+    .abi = AF_ABI_VERSION,
+    .name = "sftp_download_files",
+    .summary = "Download listed files over SFTP into a directory under the job's artifacts",
+    .inputs = inputs,
+    .outputs = outputs,
+    .resource_kinds = "sftp",
+    .flags = 0,
+    .run = run,
+    .check = NULL,
+    .libs = NULL,
+    .help = "Entries marked is_dir are skipped. A string entry is a remote path saved\nunder its "
+            "file name. dest_dir is created when missing.",
+};
