@@ -109,7 +109,9 @@ start() {
 EOF
     printf '%s\n%s\n' "$pass" "$pass" | smbpasswd -c "$d/smb.conf" -s -a "$user" >"$d/log/smbpasswd.out" 2>&1 || { cat "$d/log/smbpasswd.out" >&2; exit 1; }
 
-    smbd --foreground --no-process-group --configfile="$d/smb.conf" >>"$d/log/smbd.out" 2>&1 &
+    # its own session: on shutdown smbd signals its whole process group,
+    # which must not be the caller's
+    setsid smbd --foreground --no-process-group --configfile="$d/smb.conf" >>"$d/log/smbd.out" 2>&1 &
     local pid=$!
     echo "$pid" > "$d/smbd.pid"
 
