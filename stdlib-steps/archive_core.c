@@ -249,7 +249,7 @@ int af__arc_write(const char *path, const af_archive_file *files, size_t n,
     struct archive *a = archive_write_new();
     struct archive_entry *e = archive_entry_new();
     char *buf = malloc(IO_BLOCK);
-    int rc = -1, opened = 0;
+    int rc = -1;
     if (!a || !e || !buf) {
         fail(err, errlen, "out of memory");
         goto done;
@@ -259,7 +259,6 @@ int af__arc_write(const char *path, const af_archive_file *files, size_t n,
         fail(err, errlen, "cannot start writing '%s': %s", path, archive_error_string(a));
         goto done;
     }
-    opened = 1;
     for (size_t i = 0; i < n; i++) {
         const af_archive_file *f = &files[i];
         if (!utf8_valid(f->name)) {
@@ -308,10 +307,10 @@ int af__arc_write(const char *path, const af_archive_file *files, size_t n,
     }
     rc = 0;
 done:
-    if (a) {
-        if (rc && opened) archive_write_fail(a); /* no trailer for a failed archive */
-        archive_write_free(a);
-    }
+    /* after a failure this still writes a trailer, into a file about to be
+     * removed: archive_write_fail() would skip it but leaks libarchive's
+     * output buffer */
+    if (a) archive_write_free(a);
     archive_entry_free(e);
     free(buf);
     utf8_leave(&loc);
@@ -502,7 +501,8 @@ int af__arc_norm_name(const char *name, char *out, size_t outlen, char *err, siz
         }
         size_t len = (size_t)(q - p);
         if (len && !(len == 1 && p[0] == '.')) {
-            if (o + len + 2 > outlen) return fail(err, errlen, "entry name too long: '%s'", name);
+            if (o + (o ? 1 : 0) + len + 1 > outlen)
+                return fail(err, errlen, "entry name too long: '%s'", name);
             if (o) out[o++] = '/';
             memcpy(out + o, p, len);
             o += len;
@@ -643,6 +643,15 @@ static int data_error(xctx *x, struct archive_entry *e, const char *name, char *
                 m ? m : "read error");
 }
 
+/* Whether a block holds only zero bytes (then it is not written, so runs
+ * of zeros become holes, as cp --sparse=auto does). */
+static int all_zero(const void *p, size_t n)
+{
+    const unsigned char *u = p;
+    if (n == 0 || u[0] || u[n - 1]) return 0;
+    return memcmp(u, u + 1, n - 1) == 0;
+}
+
 static int x_file(xctx *x, struct archive_entry *e, const char *name, const char *rel, char *err,
                   size_t errlen)
 {
@@ -670,10 +679,12 @@ static int x_file(xctx *x, struct archive_entry *e, const char *name, const char
         }
         int r = archive_read_data_block(x->a, &buf, &size, &off);
         if (r == ARCHIVE_EOF) break;
+        size_t got = size;
         if (r < ARCHIVE_WARN) {
             data_error(x, e, name, err, errlen);
             goto out;
         }
+        if (all_zero(buf, size)) size = 0; /* left as a hole: the final size is set below */
         for (size_t done = 0; done < size;) {
             ssize_t w = pwrite(fd, (const char *)buf + done, size - done, off + (off_t)done);
             if (w < 0) {
@@ -683,11 +694,11 @@ static int x_file(xctx *x, struct archive_entry *e, const char *name, const char
             }
             done += (size_t)w;
         }
-        if (off + (int64_t)size > end) end = off + (int64_t)size;
+        if (off + (int64_t)got > end) end = off + (int64_t)got;
     }
-    /* a sparse entry may end in a hole */
-    if (archive_entry_size_is_set(e) && archive_entry_size(e) > end &&
-        ftruncate(fd, archive_entry_size(e))) {
+    /* the file may end in a hole */
+    if (archive_entry_size_is_set(e) && archive_entry_size(e) > end) end = archive_entry_size(e);
+    if (ftruncate(fd, end)) {
         fail(err, errlen, "cannot write '%s': %s", name, strerror(errno));
         goto out;
     }
@@ -982,7 +993,9 @@ out:
 
 static int commit_dir(cctx *c, int wfd, int dfd, int depth)
 {
-    int dup_fd = dup(wfd);
+    /* a new open file description: a dup() would share the read offset,
+     * and the second pass would find the directory already read */
+    int dup_fd = openat(wfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
     if (!d) {
         if (dup_fd >= 0) close(dup_fd);

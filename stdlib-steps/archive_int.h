@@ -175,10 +175,15 @@ const char *af__arc_out_dir(af_arena *a, const char *archive, const char *src_di
  * secret (when non-empty) by "***": for tool output that goes into messages. */
 void af__arc_redact(char *dst, size_t dst_size, const char *src, const char *secret);
 
-/* ---- archive_libarchive.c: shared with the steps and the other drivers -- */
+/* ---- archive_libarchive.c: the libarchive drivers ---------------------- */
 
 extern const af_driver af_driver_archive_libarchive, af_driver_archive_pyzipper,
     af_driver_archive_zipfile, af_driver_archive_pyminizip;
+/* The list primitive of the built-in drivers: entry names in archive order. */
+int af__arc_list_names(af_arena *a, const char *archive, const char *format,
+                       const char *password, af_value **names, char *err, size_t errlen);
+
+/* ---- archive_step.c: shared by the zip and unzip steps ------------------ */
 
 /* The archive connector of a zip/unzip step, in the reference's order:
  * inputs.resource, else inputs.connector, else a resource named
@@ -190,9 +195,6 @@ af_conn *af__arc_resolve(af_step *s, int have_password);
 /* inputs.password as the reference takes it: str(password) when truthy,
  * else NULL. 0, or -1 recorded on s. */
 int af__arc_password(af_step *s, const char **out);
-/* The list primitive of the built-in drivers: entry names in archive order. */
-int af__arc_list_names(af_arena *a, const char *archive, const char *format,
-                       const char *password, af_value **names, char *err, size_t errlen);
 
 /* ---- archive_tool.c: external programs ---------------------------------- */
 
