@@ -73,10 +73,14 @@ static int utf8_len(const unsigned char *s, size_t n)
     unsigned c = s[0], cp, min;
     int len;
     if (c < 0x80) return 1;
-    if ((c & 0xe0) == 0xc0) len = 2, cp = c & 0x1f, min = 0x80;
-    else if ((c & 0xf0) == 0xe0) len = 3, cp = c & 0x0f, min = 0x800;
-    else if ((c & 0xf8) == 0xf0) len = 4, cp = c & 0x07, min = 0x10000;
-    else return 0;
+    if ((c & 0xe0) == 0xc0)
+        len = 2, cp = c & 0x1f, min = 0x80;
+    else if ((c & 0xf0) == 0xe0)
+        len = 3, cp = c & 0x0f, min = 0x800;
+    else if ((c & 0xf8) == 0xf0)
+        len = 4, cp = c & 0x07, min = 0x10000;
+    else
+        return 0;
     if ((size_t)len > n) return 0;
     for (int i = 1; i < len; i++) {
         if ((s[i] & 0xc0) != 0x80) return 0;
@@ -100,18 +104,17 @@ static int utf8_valid(const char *s)
 
 /* Code points of CP437 bytes 0x80..0xff. */
 static const unsigned short cp437_high[128] = {
-    0x00c7, 0x00fc, 0x00e9, 0x00e2, 0x00e4, 0x00e0, 0x00e5, 0x00e7, 0x00ea, 0x00eb, 0x00e8,
-    0x00ef, 0x00ee, 0x00ec, 0x00c4, 0x00c5, 0x00c9, 0x00e6, 0x00c6, 0x00f4, 0x00f6, 0x00f2,
-    0x00fb, 0x00f9, 0x00ff, 0x00d6, 0x00dc, 0x00a2, 0x00a3, 0x00a5, 0x20a7, 0x0192, 0x00e1,
-    0x00ed, 0x00f3, 0x00fa, 0x00f1, 0x00d1, 0x00aa, 0x00ba, 0x00bf, 0x2310, 0x00ac, 0x00bd,
-    0x00bc, 0x00a1, 0x00ab, 0x00bb, 0x2591, 0x2592, 0x2593, 0x2502, 0x2524, 0x2561, 0x2562,
-    0x2556, 0x2555, 0x2563, 0x2551, 0x2557, 0x255d, 0x255c, 0x255b, 0x2510, 0x2514, 0x2534,
-    0x252c, 0x251c, 0x2500, 0x253c, 0x255e, 0x255f, 0x255a, 0x2554, 0x2569, 0x2566, 0x2560,
-    0x2550, 0x256c, 0x2567, 0x2568, 0x2564, 0x2565, 0x2559, 0x2558, 0x2552, 0x2553, 0x256b,
-    0x256a, 0x2518, 0x250c, 0x2588, 0x2584, 0x258c, 0x2590, 0x2580, 0x03b1, 0x00df, 0x0393,
-    0x03c0, 0x03a3, 0x03c3, 0x00b5, 0x03c4, 0x03a6, 0x0398, 0x03a9, 0x03b4, 0x221e, 0x03c6,
-    0x03b5, 0x2229, 0x2261, 0x00b1, 0x2265, 0x2264, 0x2320, 0x2321, 0x00f7, 0x2248, 0x00b0,
-    0x2219, 0x00b7, 0x221a, 0x207f, 0x00b2, 0x25a0, 0x00a0,
+    0x00c7, 0x00fc, 0x00e9, 0x00e2, 0x00e4, 0x00e0, 0x00e5, 0x00e7, 0x00ea, 0x00eb, 0x00e8, 0x00ef,
+    0x00ee, 0x00ec, 0x00c4, 0x00c5, 0x00c9, 0x00e6, 0x00c6, 0x00f4, 0x00f6, 0x00f2, 0x00fb, 0x00f9,
+    0x00ff, 0x00d6, 0x00dc, 0x00a2, 0x00a3, 0x00a5, 0x20a7, 0x0192, 0x00e1, 0x00ed, 0x00f3, 0x00fa,
+    0x00f1, 0x00d1, 0x00aa, 0x00ba, 0x00bf, 0x2310, 0x00ac, 0x00bd, 0x00bc, 0x00a1, 0x00ab, 0x00bb,
+    0x2591, 0x2592, 0x2593, 0x2502, 0x2524, 0x2561, 0x2562, 0x2556, 0x2555, 0x2563, 0x2551, 0x2557,
+    0x255d, 0x255c, 0x255b, 0x2510, 0x2514, 0x2534, 0x252c, 0x251c, 0x2500, 0x253c, 0x255e, 0x255f,
+    0x255a, 0x2554, 0x2569, 0x2566, 0x2560, 0x2550, 0x256c, 0x2567, 0x2568, 0x2564, 0x2565, 0x2559,
+    0x2558, 0x2552, 0x2553, 0x256b, 0x256a, 0x2518, 0x250c, 0x2588, 0x2584, 0x258c, 0x2590, 0x2580,
+    0x03b1, 0x00df, 0x0393, 0x03c0, 0x03a3, 0x03c3, 0x00b5, 0x03c4, 0x03a6, 0x0398, 0x03a9, 0x03b4,
+    0x221e, 0x03c6, 0x03b5, 0x2229, 0x2261, 0x00b1, 0x2265, 0x2264, 0x2320, 0x2321, 0x00f7, 0x2248,
+    0x00b0, 0x2219, 0x00b7, 0x221a, 0x207f, 0x00b2, 0x25a0, 0x00a0,
 };
 
 /* s as UTF-8 into b: unchanged when valid, else decoded as CP437. */
@@ -171,7 +174,8 @@ static int write_setup(struct archive *a, const af__arc_wopts *o, char *err, siz
     if (o->format == AF__ARC_ZIP) {
         archive_write_set_format_zip(a);
         if (set_opt(a, "zip:hdrcharset=UTF-8", err, errlen)) return -1;
-        if (set_opt(a, o->stored ? "zip:compression=store" : "zip:compression=deflate", err, errlen))
+        if (set_opt(a, o->stored ? "zip:compression=store" : "zip:compression=deflate", err,
+                    errlen))
             return -1;
         if (!o->stored && o->level >= 0) {
             snprintf(opt, sizeof opt, "zip:compression-level=%d", o->level);
@@ -234,13 +238,12 @@ static int write_data(struct archive *a, int fd, const af_archive_file *f, int64
             return fail(err, errlen, "cannot add '%s' to the archive: %s", f->name,
                         archive_error_string(a) ? archive_error_string(a) : "short write");
     }
-    if (total != size)
-        return fail(err, errlen, "'%s' changed size while being archived", f->path);
+    if (total != size) return fail(err, errlen, "'%s' changed size while being archived", f->path);
     return 0;
 }
 
-int af__arc_write(const char *path, const af_archive_file *files, size_t n,
-                  const af__arc_wopts *o, char *err, size_t errlen)
+int af__arc_write(const char *path, const af_archive_file *files, size_t n, const af__arc_wopts *o,
+                  char *err, size_t errlen)
 {
     int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (out < 0) return fail(err, errlen, "cannot create '%s': %s", path, strerror(errno));
@@ -314,7 +317,8 @@ done:
     archive_entry_free(e);
     free(buf);
     utf8_leave(&loc);
-    if (close(out) && rc == 0) rc = fail(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+    if (close(out) && rc == 0)
+        rc = fail(err, errlen, "cannot write '%s': %s", path, strerror(errno));
     if (rc) unlink(path);
     return rc;
 }
@@ -391,8 +395,7 @@ static int header_error(struct archive *a, const char *archive, const char *pass
     const char *m = archive_error_string(a);
     if (m && strstr(m, "assphrase"))
         return password ? fail(err, errlen, "wrong password for '%s'", archive)
-                        : fail(err, errlen, "'%s' is encrypted and no password was given",
-                               archive);
+                        : fail(err, errlen, "'%s' is encrypted and no password was given", archive);
     return fail(err, errlen, "cannot read archive '%s': %s", archive, m ? m : "unknown error");
 }
 
@@ -490,11 +493,13 @@ int af__arc_norm_name(const char *name, char *out, size_t outlen, char *err, siz
     const char *p = name;
     while (*p) {
         const char *q = p;
-        while (*q && *q != '/') q++;
+        while (*q && *q != '/')
+            q++;
         /* the component [p, q) checked for '..' between backslashes too */
         for (const char *s = p; s < q;) {
             const char *t = s;
-            while (t < q && *t != '\\') t++;
+            while (t < q && *t != '\\')
+                t++;
             if (t - s == 2 && s[0] == '.' && s[1] == '.')
                 return fail(err, errlen, "entry '%s' has a '..' component: refused", name);
             s = t < q ? t + 1 : t;
@@ -524,7 +529,8 @@ int af__arc_link_inside(const char *at, const char *target)
     const char *p = target;
     while (*p) {
         const char *q = p;
-        while (*q && *q != '/' && *q != '\\') q++;
+        while (*q && *q != '/' && *q != '\\')
+            q++;
         size_t len = (size_t)(q - p);
         if (len == 2 && p[0] == '.' && p[1] == '.') {
             if (--depth < 0) return 0;
@@ -626,8 +632,7 @@ static int clear_leaf(int dfd, const char *leaf, const char *entry, char *err, s
     return 0;
 }
 
-static int data_error(xctx *x, struct archive_entry *e, const char *name, char *err,
-                      size_t errlen)
+static int data_error(xctx *x, struct archive_entry *e, const char *name, char *err, size_t errlen)
 {
     const char *m = archive_error_string(x->a);
     if (archive_entry_is_encrypted(e)) {
@@ -836,8 +841,8 @@ int af__arc_extract(const char *archive, const char *work_dir, const af__arc_xop
             if (!fstatat(x.dest, rel, &st, AT_SYMLINK_NOFOLLOW)) continue; /* kept as is */
         }
         if (ent.encrypted && !o->password) {
-            fail(err, errlen, "entry '%s' of '%s' is encrypted and no password was given",
-                 ent.name, archive);
+            fail(err, errlen, "entry '%s' of '%s' is encrypted and no password was given", ent.name,
+                 archive);
             goto done;
         }
         switch (ent.type) {
@@ -888,7 +893,7 @@ done:
 
 typedef struct cctx {
     int overwrite;
-    int move; /* 0: check pass, 1: move pass */
+    int move;    /* 0: check pass, 1: move pass */
     af_buf path; /* relative path of the entry being looked at */
     char *err;
     size_t errlen;
@@ -929,8 +934,9 @@ static int commit_one(cctx *c, int wfd, int dfd, const char *nm, int depth)
             goto out;
         }
         int sw = openat(wfd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        int sd = (have || c->move) ? openat(dfd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                                   : -1;
+        int sd = (have || c->move)
+                     ? openat(dfd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                     : -1;
         if (sw < 0 || ((have || c->move) && sd < 0)) {
             fail(c->err, c->errlen, "cannot open '%s': %s", rel, strerror(errno));
             if (sw >= 0) close(sw);
@@ -1029,8 +1035,10 @@ int af__arc_commit_tree(const char *work_dir, const char *dest_dir, int overwrit
     int wfd = open(work_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int dfd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = -1;
-    if (wfd < 0) fail(err, errlen, "cannot open '%s': %s", work_dir, strerror(errno));
-    else if (dfd < 0) fail(err, errlen, "cannot open '%s': %s", dest_dir, strerror(errno));
+    if (wfd < 0)
+        fail(err, errlen, "cannot open '%s': %s", work_dir, strerror(errno));
+    else if (dfd < 0)
+        fail(err, errlen, "cannot open '%s': %s", dest_dir, strerror(errno));
     else if (!(rc = commit_dir(&c, wfd, dfd, 0))) {
         c.move = 1;
         rc = commit_dir(&c, wfd, dfd, 0);
@@ -1048,8 +1056,10 @@ static void fsync_parent(const char *path)
     if (!d) return;
     char *slash = strrchr(d, '/');
     if (slash) {
-        if (slash == d) slash[1] = 0;
-        else *slash = 0;
+        if (slash == d)
+            slash[1] = 0;
+        else
+            *slash = 0;
         int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd >= 0) {
             fsync(fd);
@@ -1059,8 +1069,7 @@ static void fsync_parent(const char *path)
     free(d);
 }
 
-int af__arc_commit_file(const char *tmp, const char *path, int overwrite, char *err,
-                        size_t errlen)
+int af__arc_commit_file(const char *tmp, const char *path, int overwrite, char *err, size_t errlen)
 {
     int fd = open(tmp, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail(err, errlen, "cannot open '%s': %s", tmp, strerror(errno));
@@ -1252,7 +1261,8 @@ int af__arc_add_glob(af__arc_paths *ps, const char *pattern, int recursive, char
     closedir(d);
     const char **v = count ? malloc(count * sizeof *v) : NULL;
     const char *p = names.data;
-    for (size_t i = 0; i < count; i++, p += strlen(p) + 1) v[i] = p;
+    for (size_t i = 0; i < count; i++, p += strlen(p) + 1)
+        v[i] = p;
     if (count) qsort(v, count, sizeof *v, cmp_str);
     af_buf full = {0};
     for (size_t i = 0; i < count && rc == 0; i++) {
@@ -1314,8 +1324,7 @@ int af__arc_finish(af__arc_paths *ps, const char *base_dir, const char *exclude,
         }
         free(rp);
         const char *name = p + (blen == 1 ? 1 : blen + 1);
-        if (!utf8_valid(name))
-            return fail(err, errlen, "file name '%s' is not valid UTF-8", name);
+        if (!utf8_valid(name)) return fail(err, errlen, "file name '%s' is not valid UTF-8", name);
         out[k].path = p;
         out[k].name = name;
         k++;
@@ -1363,7 +1372,8 @@ void af__arc_redact(char *dst, size_t dst_size, const char *src, const char *sec
     if (!dst_size) return;
     for (const char *p = src; *p && o + 1 < dst_size;) {
         if (sl && !strncmp(p, secret, sl)) {
-            for (const char *r = "***"; *r && o + 1 < dst_size; r++) dst[o++] = *r;
+            for (const char *r = "***"; *r && o + 1 < dst_size; r++)
+                dst[o++] = *r;
             p += sl;
         } else {
             dst[o++] = *p++;

@@ -62,8 +62,8 @@ typedef struct subst {
 } subst;
 
 /* Formats one template element (Python str.format with named fields only). */
-static int format_arg(af_arena *a, const char *key, const char *t, const subst *m,
-                      const char **out, char *err, size_t errlen)
+static int format_arg(af_arena *a, const char *key, const char *t, const subst *m, const char **out,
+                      char *err, size_t errlen)
 {
     af_buf b = {0};
     for (const char *p = t; *p;) {
@@ -78,11 +78,16 @@ static int format_arg(af_arena *a, const char *key, const char *t, const subst *
             size_t len = end ? (size_t)(end - p - 1) : 0;
             const char *v = NULL;
             if (end) {
-                if (len == 7 && !strncmp(p + 1, "archive", 7)) v = m->archive;
-                else if (len == 4 && !strncmp(p + 1, "dest", 4)) v = m->dest;
-                else if (len == 8 && !strncmp(p + 1, "password", 8)) v = m->password;
-                else if (len == 8 && !strncmp(p + 1, "base_dir", 8)) v = m->base_dir;
-                else if (len == 5 && !strncmp(p + 1, "files", 5)) v = m->files;
+                if (len == 7 && !strncmp(p + 1, "archive", 7))
+                    v = m->archive;
+                else if (len == 4 && !strncmp(p + 1, "dest", 4))
+                    v = m->dest;
+                else if (len == 8 && !strncmp(p + 1, "password", 8))
+                    v = m->password;
+                else if (len == 8 && !strncmp(p + 1, "base_dir", 8))
+                    v = m->base_dir;
+                else if (len == 5 && !strncmp(p + 1, "files", 5))
+                    v = m->files;
             }
             if (!v) {
                 snprintf(err, errlen,
@@ -117,7 +122,8 @@ static int build_argv(af_arena *a, const char *key, const af_value *tmpl, const 
     for (size_t i = 0; i < tmpl->u.list.n; i++) {
         const char *t = tmpl->u.list.items[i]->u.s.ptr;
         if (files && !strcmp(t, "{files}")) {
-            for (size_t j = 0; j < nfiles; j++) argv[n++] = files[j].name;
+            for (size_t j = 0; j < nfiles; j++)
+                argv[n++] = files[j].name;
             continue;
         }
         if (format_arg(a, key, t, m, &argv[n++], err, errlen)) return -1;
@@ -131,8 +137,8 @@ static int build_argv(af_arena *a, const char *key, const af_value *tmpl, const 
     return 0;
 }
 
-static int ext_create(af_conn *c, af_arena *a, const af_archive_create_req *req,
-                      af_value **result, char *err, size_t errlen)
+static int ext_create(af_conn *c, af_arena *a, const af_archive_create_req *req, af_value **result,
+                      char *err, size_t errlen)
 {
     const ext_impl *im = af_conn_impl(c);
     if (!im->zip_cmd) {

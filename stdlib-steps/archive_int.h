@@ -35,10 +35,10 @@ int af__arc_format(const char *s);
 const char *af__arc_suffix(int format);
 
 typedef struct af__arc_wopts {
-    int format;                 /* AF__ARC_* */
-    int stored;                 /* zip: store instead of deflate */
-    int level;                  /* compression level, -1: the library default */
-    int enc;                    /* AF__ENC_*; not NONE needs password (zip only) */
+    int format; /* AF__ARC_* */
+    int stored; /* zip: store instead of deflate */
+    int level;  /* compression level, -1: the library default */
+    int enc;    /* AF__ENC_*; not NONE needs password (zip only) */
     const char *password;
     int (*cancelled)(void *ud); /* may be NULL */
     void *ud;
@@ -48,18 +48,18 @@ typedef struct af__arc_wopts {
  * given order. Each file is opened and streamed in fixed-size blocks, so
  * memory stays flat whatever the sizes; entries over 4 GiB get zip64
  * headers. On failure path is removed. */
-int af__arc_write(const char *path, const af_archive_file *files, size_t n,
-                  const af__arc_wopts *o, char *err, size_t errlen);
+int af__arc_write(const char *path, const af_archive_file *files, size_t n, const af__arc_wopts *o,
+                  char *err, size_t errlen);
 
 /* ---- reading ------------------------------------------------------------ */
 
 enum { AF__ENT_FILE = 1, AF__ENT_DIR, AF__ENT_SYMLINK, AF__ENT_HARDLINK, AF__ENT_OTHER };
 
 typedef struct af__arc_entry {
-    const char *name;  /* as stored, as UTF-8 (legacy non-UTF-8 zip names decoded as CP437) */
-    int type;          /* AF__ENT_* */
-    const char *link;  /* SYMLINK/HARDLINK: the target as stored */
-    int64_t size;      /* -1 when unknown */
+    const char *name; /* as stored, as UTF-8 (legacy non-UTF-8 zip names decoded as CP437) */
+    int type;         /* AF__ENT_* */
+    const char *link; /* SYMLINK/HARDLINK: the target as stored */
+    int64_t size;     /* -1 when unknown */
     int encrypted;
 } af__arc_entry;
 
@@ -78,13 +78,13 @@ int af__arc_check_entries(const char *archive, int format, const char *password,
                           size_t errlen);
 
 typedef struct af__arc_xopts {
-    int format;                   /* AF__ARC_* */
-    const char *password;         /* NULL: none */
-    const char *dest_dir;         /* with overwrite 0: entries existing here are skipped */
+    int format;           /* AF__ARC_* */
+    const char *password; /* NULL: none */
+    const char *dest_dir; /* with overwrite 0: entries existing here are skipped */
     int overwrite;
-    const char *const *members;   /* NULL: all entries */
+    const char *const *members; /* NULL: all entries */
     size_t nmembers;
-    int (*cancelled)(void *ud);   /* may be NULL */
+    int (*cancelled)(void *ud); /* may be NULL */
     void *ud;
     /* Called after each entry is written, with its name as stored. */
     void (*on_entry)(void *ud, const char *name);
@@ -122,8 +122,7 @@ int af__arc_commit_tree(const char *work_dir, const char *dest_dir, int overwrit
 /* Puts the finished file tmp at path: fsync, rename (overwrite 1) or
  * rename-no-replace (overwrite 0: fails when path exists), fsync of the
  * directory. */
-int af__arc_commit_file(const char *tmp, const char *path, int overwrite, char *err,
-                        size_t errlen);
+int af__arc_commit_file(const char *tmp, const char *path, int overwrite, char *err, size_t errlen);
 
 /* Creates a private directory "<parent>/.afc-tmp-XXXXXX" (0700) and stores
  * its path in out (outlen >= strlen(parent) + 20). */
@@ -180,8 +179,8 @@ void af__arc_redact(char *dst, size_t dst_size, const char *src, const char *sec
 extern const af_driver af_driver_archive_libarchive, af_driver_archive_pyzipper,
     af_driver_archive_zipfile, af_driver_archive_pyminizip;
 /* The list primitive of the built-in drivers: entry names in archive order. */
-int af__arc_list_names(af_arena *a, const char *archive, const char *format,
-                       const char *password, af_value **names, char *err, size_t errlen);
+int af__arc_list_names(af_arena *a, const char *archive, const char *format, const char *password,
+                       af_value **names, char *err, size_t errlen);
 
 /* ---- archive_step.c: shared by the zip and unzip steps ------------------ */
 
@@ -202,8 +201,8 @@ int af__arc_password(af_step *s, const char **out);
  * standard error kept for the message. Fails when it cannot start or exits
  * non-zero: "<what>: <argv[0]> exited with status N: <stderr tail>", with
  * secret redacted. */
-int af__arc_run_tool(const char *what, const char *const *argv, const char *cwd,
-                     const char *secret, int (*cancelled)(void *ud), void *ud, int *exit_code,
-                     char *err, size_t errlen);
+int af__arc_run_tool(const char *what, const char *const *argv, const char *cwd, const char *secret,
+                     int (*cancelled)(void *ud), void *ud, int *exit_code, char *err,
+                     size_t errlen);
 
 #endif /* ARCHIVE_INT_H */

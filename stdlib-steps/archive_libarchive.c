@@ -65,9 +65,11 @@ static int cfg_int(const af_value *cfg, const char *key, long *out)
     if (v->type == AF_STR) {
         char *end;
         const char *s = v->u.s.ptr;
-        while (isspace((unsigned char)*s)) s++;
+        while (isspace((unsigned char)*s))
+            s++;
         long n = strtol(s, &end, 10);
-        while (isspace((unsigned char)*end)) end++;
+        while (isspace((unsigned char)*end))
+            end++;
         if (end != s && !*end) {
             *out = n;
             return 1;
@@ -145,8 +147,8 @@ static void la_close(af_conn *c)
     (void)c; /* everything lives in the connector's arena */
 }
 
-static int la_create(af_conn *c, af_arena *a, const af_archive_create_req *req,
-                     af_value **result, char *err, size_t errlen)
+static int la_create(af_conn *c, af_arena *a, const af_archive_create_req *req, af_value **result,
+                     char *err, size_t errlen)
 {
     const la_impl *im = af_conn_impl(c);
     af__arc_wopts o = {0};
@@ -167,8 +169,10 @@ static int la_create(af_conn *c, af_arena *a, const af_archive_create_req *req,
                               "(AES), pyminizip (ZipCrypto), os, or libarchive"
                             : "a password was given but the resource's encryption is 'none'");
         if (im->cfg_err[0]) return fail(err, errlen, im->cfg_err);
-        if (o.format != AF__ARC_ZIP)
-            return fail(err, errlen, "only format zip can carry a password");
+        if (o.format != AF__ARC_ZIP) {
+            snprintf(err, errlen, "format %s cannot carry a password; use format zip", req->format);
+            return -1;
+        }
         o.enc = im->enc;
         o.password = req->password;
     } else if (im->password_rule == PW_REQUIRE) {
@@ -196,8 +200,8 @@ static void on_entry(void *ud, const char *name)
     af_list_push(n->a, n->list, af_str(n->a, name));
 }
 
-static int la_extract(af_conn *c, af_arena *a, const af_archive_extract_req *req,
-                      af_value **result, char *err, size_t errlen)
+static int la_extract(af_conn *c, af_arena *a, const af_archive_extract_req *req, af_value **result,
+                      char *err, size_t errlen)
 {
     const la_impl *im = af_conn_impl(c);
     names_ud nu = {a, af_list(a)};
@@ -247,8 +251,8 @@ static int list_one(void *ud, const af__arc_entry *e, char *err, size_t errlen)
 }
 
 /* Shared by every built-in driver: reading is the same whoever wrote it. */
-int af__arc_list_names(af_arena *a, const char *archive, const char *format,
-                       const char *password, af_value **names, char *err, size_t errlen)
+int af__arc_list_names(af_arena *a, const char *archive, const char *format, const char *password,
+                       af_value **names, char *err, size_t errlen)
 {
     int fmt = af__arc_format(format);
     if (fmt < 0) {

@@ -50,9 +50,9 @@ static int os_open(af_conn *c, char *err, size_t errlen)
     im->quiet = 1;
     if (q && q->type != AF_NULL) {
         if (q->type == AF_STR)
-            im->quiet = !(!strcasecmp(q->u.s.ptr, "false") || !strcasecmp(q->u.s.ptr, "no") ||
-                          !strcasecmp(q->u.s.ptr, "off") || !strcmp(q->u.s.ptr, "0") ||
-                          !q->u.s.len);
+            im->quiet =
+                !(!strcasecmp(q->u.s.ptr, "false") || !strcasecmp(q->u.s.ptr, "no") ||
+                  !strcasecmp(q->u.s.ptr, "off") || !strcmp(q->u.s.ptr, "0") || !q->u.s.len);
         else
             im->quiet = af_truthy(q);
     }
@@ -73,8 +73,8 @@ static int zip_only(const char *format, char *err, size_t errlen)
     return -1;
 }
 
-static int os_create(af_conn *c, af_arena *a, const af_archive_create_req *req,
-                     af_value **result, char *err, size_t errlen)
+static int os_create(af_conn *c, af_arena *a, const af_archive_create_req *req, af_value **result,
+                     char *err, size_t errlen)
 {
     const os_impl *im = af_conn_impl(c);
     if (zip_only(req->format, err, errlen)) return -1;
@@ -90,7 +90,8 @@ static int os_create(af_conn *c, af_arena *a, const af_archive_create_req *req,
     }
     if (req->compression && !strcasecmp(req->compression, "stored")) argv[n++] = "-0";
     argv[n++] = "--";
-    for (size_t i = 0; i < req->nfiles; i++) argv[n++] = req->files[i].name;
+    for (size_t i = 0; i < req->nfiles; i++)
+        argv[n++] = req->files[i].name;
     argv[n] = NULL;
     if (af__arc_run_tool("driver os", argv, req->base_dir, req->password, req->cancelled, req->ud,
                          NULL, err, errlen))
@@ -104,8 +105,8 @@ static int os_create(af_conn *c, af_arena *a, const af_archive_create_req *req,
     return 0;
 }
 
-static int os_extract(af_conn *c, af_arena *a, const af_archive_extract_req *req,
-                      af_value **result, char *err, size_t errlen)
+static int os_extract(af_conn *c, af_arena *a, const af_archive_extract_req *req, af_value **result,
+                      char *err, size_t errlen)
 {
     const os_impl *im = af_conn_impl(c);
     if (zip_only(req->format, err, errlen)) return -1;
@@ -122,7 +123,8 @@ static int os_extract(af_conn *c, af_arena *a, const af_archive_extract_req *req
         argv[n++] = req->password;
     }
     argv[n++] = req->archive;
-    for (size_t i = 0; req->members && i < req->nmembers; i++) argv[n++] = req->members[i];
+    for (size_t i = 0; req->members && i < req->nmembers; i++)
+        argv[n++] = req->members[i];
     argv[n++] = "-d";
     argv[n++] = req->work_dir;
     argv[n] = NULL;

@@ -28,8 +28,10 @@ af_conn *af__arc_resolve(af_step *s, int have_password)
         const af_driver *d = af_conn_driver(c);
         const char *const *allow = af_zip_drivers(s);
         if (af_enterprise(s) && allow && !in_list(allow, d->name)) {
-            af_fail(s, "enterprise mode: archive driver '%s' of resource '%s' is not in the "
-                       "manifest's zip_drivers", d->name, res);
+            af_fail(s,
+                    "enterprise mode: archive driver '%s' of resource '%s' is not in the "
+                    "manifest's zip_drivers",
+                    d->name, res);
             return NULL;
         }
         if (!d->ops) {
@@ -44,9 +46,9 @@ af_conn *af__arc_resolve(af_step *s, int have_password)
         return NULL;
     }
     af_arena *a = af_arena_of(s);
-    return af_connector_adhoc(s, have_password ? &af_driver_archive_pyzipper
-                                               : &af_driver_archive_zipfile,
-                              af_map(a), af_map(a));
+    return af_connector_adhoc(
+        s, have_password ? &af_driver_archive_pyzipper : &af_driver_archive_zipfile, af_map(a),
+        af_map(a));
 }
 
 int af__arc_password(af_step *s, const char **out)

@@ -21,7 +21,8 @@ static void tail(char *out, size_t outlen, const af_buf *b, size_t max)
 {
     const char *s = af_buf_cstr(b);
     size_t n = b->len;
-    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ')) n--;
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+        n--;
     size_t start = n > max ? n - max : 0;
     size_t o = 0;
     for (size_t i = start; i < n && o + 3 < outlen; i++) {
@@ -38,9 +39,8 @@ static void tail(char *out, size_t outlen, const af_buf *b, size_t max)
     out[o] = 0;
 }
 
-int af__arc_run_tool(const char *what, const char *const *argv, const char *cwd,
-                     const char *secret, int (*cancelled)(void *ud), void *ud, int *exit_code,
-                     char *err, size_t errlen)
+int af__arc_run_tool(const char *what, const char *const *argv, const char *cwd, const char *secret,
+                     int (*cancelled)(void *ud), void *ud, int *exit_code, char *err, size_t errlen)
 {
     af_proc_spec sp = {0};
     af_proc_result res = {0};
@@ -70,8 +70,8 @@ int af__arc_run_tool(const char *what, const char *const *argv, const char *cwd,
     } else if (res.exit_code != 0) {
         tail(text, sizeof text, res.err.len ? &res.err : &res.out, 400);
         af__arc_redact(clean, sizeof clean, text, secret);
-        snprintf(err, errlen, "%s: '%s' exited with status %d%s%s", what, argv[0],
-                 res.exit_code, clean[0] ? ": " : "", clean);
+        snprintf(err, errlen, "%s: '%s' exited with status %d%s%s", what, argv[0], res.exit_code,
+                 clean[0] ? ": " : "", clean);
         rc = -1;
     }
     af_buf_free(&res.out);

@@ -53,7 +53,8 @@ static af_status unzip_run(af_step *s)
         archives[narch++] = av->u.s.ptr;
     } else if (av->type == AF_LIST) {
         archives = af_alloc(a, (av->u.list.n + 1) * sizeof *archives);
-        for (size_t i = 0; i < av->u.list.n; i++) archives[narch++] = py_str(a, av->u.list.items[i]);
+        for (size_t i = 0; i < av->u.list.n; i++)
+            archives[narch++] = py_str(a, av->u.list.items[i]);
     } else {
         return af_fail(s, "unzip inputs.archives must be a path or a list of paths");
     }
@@ -68,15 +69,16 @@ static af_status unzip_run(af_step *s)
     char *rp = realpath(src_path, NULL);
     src_dir = rp ? af_strdup(a, rp) : src_path;
     free(rp);
-    if (af_in_str(s, "dest_dir", NULL, &dest_in) || af_path(s, "dest_dir", dest_in, &dest_dir))
-        return AF_FAILED;
+    if (af_in_str(s, "dest_dir", NULL, &dest_in)) return AF_FAILED;
+    if (!dest_in) return af_fail(s, "unzip inputs.dest_dir is required");
+    if (af_path(s, "dest_dir", dest_in, &dest_dir)) return AF_FAILED;
     if (af__arc_mkdirs(dest_dir))
         return af_fail(s, "cannot create dest_dir '%s': %s", dest_dir, strerror(errno));
 
     int overwrite, private_folder;
     if (af_in_bool(s, "overwrite", 1, &overwrite) ||
-        af_in_bool(s, "private_zip_folder", 0, &private_folder) ||
-        af__arc_password(s, &password) || af_in_str(s, "format", "zip", &format))
+        af_in_bool(s, "private_zip_folder", 0, &private_folder) || af__arc_password(s, &password) ||
+        af_in_str(s, "format", "zip", &format))
         return AF_FAILED;
     int fmt = af__arc_format(format);
     if (fmt < 0) return af_fail(s, "format must be zip, tar.gz or tar.zst, not '%s'", format);
@@ -85,9 +87,11 @@ static af_status unzip_run(af_step *s)
     size_t nmembers = 0;
     const af_value *mv = af_in(s, "members");
     if (mv && mv->type != AF_NULL) {
-        if (mv->type != AF_LIST) return af_fail(s, "unzip inputs.members must be a list when provided");
+        if (mv->type != AF_LIST)
+            return af_fail(s, "unzip inputs.members must be a list when provided");
         members = af_alloc(a, (mv->u.list.n + 1) * sizeof *members);
-        for (size_t i = 0; i < mv->u.list.n; i++) members[nmembers++] = py_str(a, mv->u.list.items[i]);
+        for (size_t i = 0; i < mv->u.list.n; i++)
+            members[nmembers++] = py_str(a, mv->u.list.items[i]);
         if (!nmembers) members = NULL; /* an empty list means every entry */
     }
 
@@ -132,8 +136,10 @@ static af_status unzip_run(af_step *s)
         af__arc_rmtree(work);
         if (rc) return af_fail(s, "%s", err);
         af_list_push(a, unzipped, res ? res : af_map(a));
-        af_kv kv[] = {AF_KS("archive", ap), AF_KS("dest_dir", out_dir),
-                      AF_KS("driver", af_conn_driver(c)->name), {0}};
+        af_kv kv[] = {AF_KS("archive", ap),
+                      AF_KS("dest_dir", out_dir),
+                      AF_KS("driver", af_conn_driver(c)->name),
+                      {0}};
         af_log(s, AF_INFO, "archive_extracted", kv);
     }
     af_out_set(s, "unzipped", unzipped);
@@ -151,7 +157,8 @@ static void unzip_check(af_check *c, const af_value *in)
 static const af_input unzip_inputs[] = {
     {"archives", AF_TY_STR | AF_TY_LIST | AF_TY_NULL, 1, NULL, NULL,
      "archive path or list of paths (relative: under the job's artifacts)"},
-    {"dest_dir", AF_TY_STR, 1, NULL, NULL, "where to extract (relative: under the job's artifacts)"},
+    {"dest_dir", AF_TY_STR, 1, NULL, NULL,
+     "where to extract (relative: under the job's artifacts)"},
     {"src_dir", AF_TY_STR | AF_TY_NULL, 0, "null", NULL,
      "base for each archive's folder under dest_dir (default: the job's artifacts)"},
     {"members", AF_TY_LIST | AF_TY_NULL, 0, "null", NULL, "extract only these entry names"},

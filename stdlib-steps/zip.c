@@ -39,18 +39,14 @@ static const char *py_str(af_arena *a, const af_value *v)
     return s;
 }
 
-/* A base directory, symlinks resolved, so names and containment compare
- * like for like. */
-static int real_dir(af_step *s, const char *what, const char *p, const char **out)
+/* A base directory with symlinks resolved, so names and containment compare
+ * like for like; as given when it does not exist (then nothing is under it). */
+static const char *real_dir(af_step *s, const char *p)
 {
     char *rp = realpath(p, NULL);
-    if (!rp) {
-        af_fail(s, "%s '%s': %s", what, p, strerror(errno));
-        return -1;
-    }
-    *out = af_strdup(af_arena_of(s), rp);
+    const char *r = rp ? af_strdup(af_arena_of(s), rp) : p;
     free(rp);
-    return 0;
+    return r;
 }
 
 static int collect(af_step *s, const af_value *items, int recursive, af__arc_paths *ps)
@@ -96,6 +92,7 @@ static af_status zip_run(af_step *s)
     char err[1024];
 
     if (af_in_str(s, "dest_path", NULL, &dest)) return AF_FAILED;
+    if (!dest) return af_fail(s, "zip inputs.dest_path is required");
     if (af_path(s, "dest_path", dest, &out_path)) return AF_FAILED;
     const af_value *items = af_in(s, "items");
     if (!items || items->type != AF_LIST) return af_fail(s, "zip inputs.items must be a list");
@@ -103,14 +100,13 @@ static af_status zip_run(af_step *s)
     if (sv && af_truthy(sv) && af_in_str(s, "src_dir", NULL, &src_in)) return AF_FAILED;
     if (src_in && *src_in) {
         const char *p;
-        if (af_path(s, "src_dir", src_in, &p) || real_dir(s, "src_dir", p, &base))
-            return AF_FAILED;
-    } else if (real_dir(s, "artifacts dir", af_artifacts_dir(s), &base)) {
-        return AF_FAILED;
+        if (af_path(s, "src_dir", src_in, &p)) return AF_FAILED;
+        base = real_dir(s, p);
+    } else {
+        base = real_dir(s, af_artifacts_dir(s));
     }
     if (af_in_bool(s, "recursive", 1, &recursive) || af_in_bool(s, "overwrite", 1, &overwrite) ||
-        af__arc_password(s, &password) ||
-        af_in_str(s, "compression", "deflated", &compression) ||
+        af__arc_password(s, &password) || af_in_str(s, "compression", "deflated", &compression) ||
         af_in_str(s, "format", "zip", &format))
         return AF_FAILED;
     if (strcasecmp(compression, "deflated") && strcasecmp(compression, "stored"))
@@ -142,8 +138,10 @@ static af_status zip_run(af_step *s)
     /* the private directory beside the output: same file system, so the
      * final rename is atomic */
     char *dir = af_strdup(a, out_path), *slash = strrchr(dir, '/');
-    if (slash == dir) slash[1] = 0;
-    else *slash = 0;
+    if (slash == dir)
+        slash[1] = 0;
+    else
+        *slash = 0;
     if (af__arc_mkdirs(dir))
         return af_fail(s, "cannot create directory '%s': %s", dir, strerror(errno));
     char tmp[PATH_MAX];
@@ -169,8 +167,11 @@ static af_status zip_run(af_step *s)
     for (size_t i = 0; res && res->type == AF_MAP && i < res->u.map.n; i++)
         af_out_set(s, res->u.map.pairs[i].key, res->u.map.pairs[i].val);
     af_out_set(s, "src_dir", af_str(a, base));
-    af_kv kv[] = {AF_KS("output", out_path), AF_KI("count", (int64_t)nfiles),
-                  AF_KS("driver", af_conn_driver(c)->name), AF_KS("format", format), {0}};
+    af_kv kv[] = {AF_KS("output", out_path),
+                  AF_KI("count", (int64_t)nfiles),
+                  AF_KS("driver", af_conn_driver(c)->name),
+                  AF_KS("format", format),
+                  {0}};
     af_log(s, AF_INFO, "archive_created", kv);
     return AF_SUCCESS;
 }
@@ -192,7 +193,8 @@ static void zip_check(af_check *c, const af_value *in)
 }
 
 static const af_input zip_inputs[] = {
-    {"dest_path", AF_TY_STR, 1, NULL, NULL, "archive to write (relative: under the job's artifacts)"},
+    {"dest_path", AF_TY_STR, 1, NULL, NULL,
+     "archive to write (relative: under the job's artifacts)"},
     {"items", AF_TY_LIST, 1, NULL, NULL,
      "files, directories, globs, or {path: ...} / {glob: ...} maps"},
     {"src_dir", AF_TY_STR | AF_TY_NULL, 0, "null", NULL,

@@ -51,22 +51,23 @@ typedef struct af_archive_create_req {
     const char *format;           /* "zip", "tar.gz" or "tar.zst" */
     const char *compression;      /* "deflated" or "stored" (zip only) */
     const char *password;         /* NULL when none (never ""): encrypt as the driver does */
-    int (*cancelled)(void *ud);   /* polled between blocks; nonzero stops with an error; may be NULL */
-    void *ud;                     /* for cancelled */
+    /* polled between blocks; nonzero stops the call with an error; may be NULL */
+    int (*cancelled)(void *ud);
+    void *ud; /* for cancelled */
 } af_archive_create_req;
 
 /* An extract() request. */
 typedef struct af_archive_extract_req {
-    const char *archive;          /* archive to read (absolute, an existing regular file) */
-    const char *dest_dir;         /* final directory (exists), reported as "dest_dir" */
-    const char *work_dir;         /* empty private directory to write the entries into */
-    const char *format;           /* "zip", "tar.gz" or "tar.zst" */
-    const char *password;         /* NULL when none (never "") */
-    int overwrite;                /* 0: entries whose target already exists under dest_dir are
-                                     left out (and not listed in "files") */
-    const char *const *members;   /* extract only these entry names (exact), or NULL: all */
+    const char *archive;        /* archive to read (absolute, an existing regular file) */
+    const char *dest_dir;       /* final directory (exists), reported as "dest_dir" */
+    const char *work_dir;       /* empty private directory to write the entries into */
+    const char *format;         /* "zip", "tar.gz" or "tar.zst" */
+    const char *password;       /* NULL when none (never "") */
+    int overwrite;              /* 0: entries whose target already exists under dest_dir are
+                                   left out (and not listed in "files") */
+    const char *const *members; /* extract only these entry names (exact), or NULL: all */
     size_t nmembers;
-    int (*cancelled)(void *ud);   /* as in af_archive_create_req */
+    int (*cancelled)(void *ud); /* as in af_archive_create_req */
     void *ud;
 } af_archive_extract_req;
 
@@ -78,8 +79,8 @@ typedef struct af_archive_ops {
                   char *err, size_t errlen);
     /* Extracts req->archive into req->work_dir and stores the result map in
      * *result (arena a). */
-    int (*extract)(af_conn *c, af_arena *a, const af_archive_extract_req *req,
-                   af_value **result, char *err, size_t errlen);
+    int (*extract)(af_conn *c, af_arena *a, const af_archive_extract_req *req, af_value **result,
+                   char *err, size_t errlen);
     /* Stores the entry names of an archive, in archive order, as a list of
      * strings in *names (arena a). May be NULL when the driver cannot list. */
     int (*list)(af_conn *c, af_arena *a, const char *archive, const char *format,

@@ -53,7 +53,8 @@ static const char *get(const char *path)
     af_buf b = {0};
     char buf[4096];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) af_buf_put(&b, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        af_buf_put(&b, buf, n);
     fclose(f);
     const char *s = af_strdup(A, af_buf_cstr(&b));
     af_buf_free(&b);
@@ -88,7 +89,8 @@ static const char *out(const char *fmt, ...)
     af_buf b = {0};
     char buf[4096];
     size_t n;
-    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) af_buf_put(&b, buf, n);
+    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0)
+        af_buf_put(&b, buf, n);
     if (p) pclose(p);
     const char *s = af_strdup(A, af_buf_cstr(&b));
     af_buf_free(&b);
@@ -135,7 +137,8 @@ static const char *make_src(const char *name)
     const char *d = fresh(name);
     put(P("%s/a.txt", d), "alpha\n");
     af_buf b = {0}; /* compressible, so deflate and store differ */
-    for (int i = 0; i < 2000; i++) af_buf_puts(&b, "beta\n");
+    for (int i = 0; i < 2000; i++)
+        af_buf_puts(&b, "beta\n");
     put(P("%s/sub/b.txt", d), af_buf_cstr(&b));
     af_buf_free(&b);
     put(P("%s/sub/deep/c.txt", d), "gamma\n");
@@ -147,9 +150,9 @@ static const char *NAMES[] = {"a.txt", "sub/b.txt", "sub/deep/c.txt", "sub/r.bin
 
 /* Creates an archive the way the zip step does. The result map, or NULL
  * with err set. */
-static af_value *create_names(af_conn *c, const char *src, const char *const *names,
-                              size_t n, const char *output, const char *format,
-                              const char *compression, const char *password)
+static af_value *create_names(af_conn *c, const char *src, const char *const *names, size_t n,
+                              const char *output, const char *format, const char *compression,
+                              const char *password)
 {
     af_archive_file *files = af_alloc(A, n * sizeof *files);
     for (size_t i = 0; i < n; i++)
@@ -414,8 +417,8 @@ static void test_drv_os(void)
     /* a name that looks like an option stays a name */
     put(P("%s/-dash.txt", src), "dash");
     const char *dz = P("%s/os/dash.zip", T);
-    T_CHECK(create_names(c, src, (const char *[]){"-dash.txt", "a.txt"}, 2, dz, "zip",
-                         "deflated", NULL) != NULL);
+    T_CHECK(create_names(c, src, (const char *[]){"-dash.txt", "a.txt"}, 2, dz, "zip", "deflated",
+                         NULL) != NULL);
     T_STREQ(out("unzip -Z1 %s", dz), "-dash.txt\na.txt\n");
     /* zip only; a missing program */
     T_CHECK(create(c, src, P("%s/os/x.tar.gz", T), "tar.gz", "deflated", NULL) == NULL);
@@ -450,8 +453,7 @@ static void test_drv_external_7z(void)
     const char *ours = P("%s/ex/ours.zip", T), *d2 = fresh("ex-dest2");
     T_CHECK(create(la, src, ours, "zip", "deflated", "ours") != NULL);
     r = extract(c, ours, d2, "zip", "ours", 1, NULL, 0);
-    T_STREQ(json(r), P("{\"dest_dir\": \"%s\", \"password\": true, \"driver\": \"external\"}",
-                       d2));
+    T_STREQ(json(r), P("{\"dest_dir\": \"%s\", \"password\": true, \"driver\": \"external\"}", d2));
     T_INTEQ(sh("diff -r %s %s", src, d2), 0);
     T_CHECK(extract(c, ours, fresh("ex-m"), "zip", "ours", 1, (const char *[]){"a.txt"}, 1) ==
             NULL);
@@ -528,8 +530,12 @@ static void test_zip64_ours(void)
     af_archive_file f[1] = {{big, "big.bin"}};
     char tmp[PATH_MAX];
     T_INTEQ(af__arc_tmpdir(d, tmp, sizeof tmp, err, sizeof err), 0);
-    af_archive_create_req req = {.output = z, .tmp_output = P("%s/a.zip", tmp), .base_dir = d,
-                                 .files = f, .nfiles = 1, .format = "zip",
+    af_archive_create_req req = {.output = z,
+                                 .tmp_output = P("%s/a.zip", tmp),
+                                 .base_dir = d,
+                                 .files = f,
+                                 .nfiles = 1,
+                                 .format = "zip",
                                  .compression = "deflated"};
     af_value *res;
     long before = maxrss_kb();
@@ -540,9 +546,10 @@ static void test_zip64_ours(void)
     af__arc_rmtree(tmp);
     const char *sz = P("%lld", (long long)size);
     /* the size as the other readers see it, from the zip64 fields */
-    T_STREQ(out("python3 -c \"import zipfile; print(zipfile.ZipFile('%s').infolist()[0].file_size)\"",
-                z),
-            P("%s\n", sz));
+    T_STREQ(
+        out("python3 -c \"import zipfile; print(zipfile.ZipFile('%s').infolist()[0].file_size)\"",
+            z),
+        P("%s\n", sz));
     T_CHECK(contains(out("unzip -Zl %s", z), sz));
     T_CHECK(contains(out("7z l -slt %s", z), P("Size = %s", sz)));
     /* read back: libarchive checks the CRC; zeros stay holes */

@@ -54,7 +54,8 @@ static const char *get(const char *path)
     af_buf b = {0};
     char buf[4096];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) af_buf_put(&b, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        af_buf_put(&b, buf, n);
     fclose(f);
     const char *s = af_strdup(A, af_buf_cstr(&b));
     af_buf_free(&b);
@@ -92,7 +93,8 @@ static const char *out(const char *fmt, ...)
     af_buf b = {0};
     char buf[4096];
     size_t n;
-    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) af_buf_put(&b, buf, n);
+    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0)
+        af_buf_put(&b, buf, n);
     if (p) pclose(p);
     const char *s = af_strdup(A, af_buf_cstr(&b));
     af_buf_free(&b);
@@ -148,7 +150,8 @@ static const char py_src[] =
     "    if len(a) > 2: z.setpassword(a[2].encode())\n"
     "    n = 0\n"
     "    for i in z.infolist():\n"
-    "        if z.read(i) != open(os.path.join(a[1], i.filename), 'rb').read(): print('DIFF', i.filename); sys.exit(1)\n"
+    "        if z.read(i) != open(os.path.join(a[1], i.filename), 'rb').read(): print('DIFF', "
+    "i.filename); sys.exit(1)\n"
     "        n += 1\n"
     "    print(n)\n"
     "elif cmd == 'size':\n"
@@ -185,22 +188,20 @@ static int write_zip(const char *path, const char *src, int enc, const char *pw,
 {
     size_t n;
     af_archive_file *f = src_files(src, &n);
-    af__arc_wopts o = {.format = AF__ARC_ZIP, .stored = stored, .level = -1, .enc = enc,
-                       .password = pw};
+    af__arc_wopts o = {
+        .format = AF__ARC_ZIP, .stored = stored, .level = -1, .enc = enc, .password = pw};
     unlink(path);
     return af__arc_write(path, f, n, &o, err, sizeof err);
 }
 
 /* Extracts with the library the way the unzip step does: into a private
  * directory inside dest, then the checked commit. */
-static int extract(const char *archive, const char *dest, int format, const char *pw,
-                   int overwrite)
+static int extract(const char *archive, const char *dest, int format, const char *pw, int overwrite)
 {
     char work[PATH_MAX];
     af__arc_mkdirs(dest);
     if (af__arc_tmpdir(dest, work, sizeof work, err, sizeof err)) return -1;
-    af__arc_xopts o = {.format = format, .password = pw, .dest_dir = dest,
-                       .overwrite = overwrite};
+    af__arc_xopts o = {.format = format, .password = pw, .dest_dir = dest, .overwrite = overwrite};
     int rc = af__arc_extract(archive, work, &o, err, sizeof err);
     if (rc == 0) rc = af__arc_commit_tree(work, dest, overwrite, err, sizeof err);
     af__arc_rmtree(work);
@@ -234,8 +235,8 @@ static void test_norm_name(void)
     T_INTEQ(af__arc_norm_name("a.txt", exact, sizeof exact, err, sizeof err), 0);
     T_STREQ(exact, "a.txt");
     T_INTEQ(af__arc_norm_name("a/b.txt", exact, sizeof exact, err, sizeof err), -1);
-    const char *bad[] = {"../x", "a/../../x", "a/..", "/etc/passwd", "\\x", "C:/x", "c:x",
-                         "a\\..\\..\\x", "..", ""};
+    const char *bad[] = {"../x", "a/../../x", "a/..",         "/etc/passwd", "\\x",
+                         "C:/x", "c:x",       "a\\..\\..\\x", "..",          ""};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         err[0] = 0;
         T_INTEQ(af__arc_norm_name(bad[i], o, sizeof o, err, sizeof err), -1);
@@ -431,16 +432,16 @@ static void test_legacy_names(void)
     char work[PATH_MAX];
     af_buf names = {0};
     T_INTEQ(af__arc_tmpdir(d, work, sizeof work, err, sizeof err), 0);
-    af__arc_xopts o = {.format = AF__ARC_ZIP, .overwrite = 1, .on_entry = on_name,
-                       .entry_ud = &names};
+    af__arc_xopts o = {
+        .format = AF__ARC_ZIP, .overwrite = 1, .on_entry = on_name, .entry_ud = &names};
     T_INTEQ(af__arc_extract(z, work, &o, err, sizeof err), 0);
     af__arc_rmtree(work);
     T_CHECK(contains(af_buf_cstr(&names), "caf\xc3\xa9.txt\n"));
     /* U+0398 is CP437 0xE9, what zipfile's namelist gives for the latin-1 name */
     T_CHECK(contains(af_buf_cstr(&names), "caf\xce\x98.txt\n"));
-    T_CHECK(contains(out("python3 -c \"import zipfile; print(zipfile.ZipFile('%s').namelist())\"",
-                         z),
-                     "caf\xce\x98.txt"));
+    T_CHECK(
+        contains(out("python3 -c \"import zipfile; print(zipfile.ZipFile('%s').namelist())\"", z),
+                 "caf\xce\x98.txt"));
     af_buf_free(&names);
 }
 
@@ -484,8 +485,8 @@ static void test_tar_formats(void)
 
 static void test_zip_slip_names(void)
 {
-    const char *evil[] = {"../evil.txt", "../../evil.txt", "a/../../evil.txt", "/tmp/afc-evil.txt",
-                          "..\\evil.txt", "C:/evil.txt"};
+    const char *evil[] = {"../evil.txt",       "../../evil.txt", "a/../../evil.txt",
+                          "/tmp/afc-evil.txt", "..\\evil.txt",   "C:/evil.txt"};
     for (size_t i = 0; i < sizeof evil / sizeof *evil; i++) {
         const char *z = P("%s/slip%zu.zip", T, i);
         T_INTEQ(sh("python3 %s zip %s f:good.txt=ok 'f:%s=pwned'", PY, z, evil[i]), 0);
@@ -610,8 +611,12 @@ static void test_members(void)
     const char *members[] = {"sub/deep/c.txt", "a.txt"};
     af_buf names = {0};
     T_INTEQ(af__arc_tmpdir(d, work, sizeof work, err, sizeof err), 0);
-    af__arc_xopts o = {.format = AF__ARC_ZIP, .overwrite = 1, .members = members, .nmembers = 2,
-                       .on_entry = on_name, .entry_ud = &names};
+    af__arc_xopts o = {.format = AF__ARC_ZIP,
+                       .overwrite = 1,
+                       .members = members,
+                       .nmembers = 2,
+                       .on_entry = on_name,
+                       .entry_ud = &names};
     T_INTEQ(af__arc_extract(z, work, &o, err, sizeof err), 0);
     T_INTEQ(af__arc_commit_tree(work, d, 1, err, sizeof err), 0);
     af__arc_rmtree(work);
@@ -638,7 +643,10 @@ static void test_overwrite_false_skips(void)
     char work[PATH_MAX];
     af_buf names = {0};
     T_INTEQ(af__arc_tmpdir(d, work, sizeof work, err, sizeof err), 0);
-    af__arc_xopts o = {.format = AF__ARC_ZIP, .dest_dir = d, .overwrite = 0, .on_entry = on_name,
+    af__arc_xopts o = {.format = AF__ARC_ZIP,
+                       .dest_dir = d,
+                       .overwrite = 0,
+                       .on_entry = on_name,
                        .entry_ud = &names};
     T_INTEQ(af__arc_extract(z, work, &o, err, sizeof err), 0);
     T_INTEQ(af__arc_commit_tree(work, d, 0, err, sizeof err), 0);
@@ -744,9 +752,10 @@ static const char *collect(const char *base, const char *const *items, int recur
 static void test_collect(void)
 {
     const char *b = fresh("col");
-    const char *files[] = {"in/a.txt", "in/b.txt", "in/sub/c.txt", "in/a-c/d.txt", "in/.hid",
-                           "x/y.csv", "z.txt"};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) put(P("%s/%s", b, files[i]), "x");
+    const char *files[] = {"in/a.txt", "in/b.txt", "in/sub/c.txt", "in/a-c/d.txt",
+                           "in/.hid",  "x/y.csv",  "z.txt"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        put(P("%s/%s", b, files[i]), "x");
     char *base = realpath(b, NULL);
     int rc;
     /* order by path components ('a-c/' before 'a.txt'), duplicates gone, dot files in */
@@ -781,7 +790,7 @@ static void test_collect_symlinks(void)
     const char *b = fresh("cols"), *other = fresh("cols-other");
     put(P("%s/in/a.txt", b), "a");
     put(P("%s/o.txt", other), "o");
-    T_INTEQ(symlink(other, P("%s/in/dirlink", b)), 0);           /* not entered */
+    T_INTEQ(symlink(other, P("%s/in/dirlink", b)), 0);                 /* not entered */
     T_INTEQ(symlink(P("%s/in/a.txt", b), P("%s/in/flink.txt", b)), 0); /* a file inside */
     char *base = realpath(b, NULL);
     const char *in = P("%s/in", base);
@@ -814,8 +823,7 @@ static void test_out_dir(void)
     /* the reference's layout, for archives under src_dir and elsewhere */
     T_STREQ(af__arc_out_dir(A, "/w/a/x.zip", "/w/a", "/w/d", 0, AF__ARC_ZIP), "/w/d");
     T_STREQ(af__arc_out_dir(A, "/w/a/cde/fgh.zip", "/w/a", "/w/d", 0, AF__ARC_ZIP), "/w/d/cde");
-    T_STREQ(af__arc_out_dir(A, "/w/a/cde/fgh.zip", "/w/a", "/w/d", 1, AF__ARC_ZIP),
-            "/w/d/cde/fgh");
+    T_STREQ(af__arc_out_dir(A, "/w/a/cde/fgh.zip", "/w/a", "/w/d", 1, AF__ARC_ZIP), "/w/d/cde/fgh");
     T_STREQ(af__arc_out_dir(A, "/w/a/x.y.zip", "/w/a", "/w/d", 1, AF__ARC_ZIP), "/w/d/x.y");
     T_STREQ(af__arc_out_dir(A, "/w/a/noext", "/w/a", "/w/d", 1, AF__ARC_ZIP), "/w/d/noext");
     T_STREQ(af__arc_out_dir(A, "/w/a/.zip", "/w/a", "/w/d", 1, AF__ARC_ZIP), "/w/d/.zip");
