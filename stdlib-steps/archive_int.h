@@ -11,8 +11,11 @@
  *     commit that moves a checked tree (or file) into its final place;
  *   - the pure parts of the steps: collecting the files to zip with the
  *     reference's rules, and the per-archive output folder of unzip.
- * archive_tool.c runs the external programs of the `os` and `external`
- * drivers (through af_proc_run).
+ * On top of it: archive_libarchive.c (drivers libarchive, pyzipper,
+ * zipfile, pyminizip), archive_os.c and archive_external.c (drivers that
+ * run programs, through archive_tool.c and af_proc_run), archive_step.c
+ * (connector resolution and the password input, on the step API), and the
+ * steps zip.c and unzip.c.
  *
  * Errors: 0 / -1 with a message in err (never containing a password).
  * Memory: functions taking an af_arena allocate their results there;
