@@ -342,4 +342,17 @@ int xlsx_fill_small(xlsx_env *env, xlsx_book *b, const af_value *targets, af_val
 int xlsx_fill_from_file(xlsx_env *env, xlsx_book *b, const af_value *targets, af_value **written,
                         char *err, size_t errlen);
 
+/* ---- xlsx_step.c: the steps' shared glue -------------------------------------- */
+
+/* Runs excel_fill_small (from_file 0) or excel_fill_from_file over the
+ * step's `targets` input: template at tpath, workbook written atomically to
+ * opath (its directory is created). Sets the outputs `output` and
+ * `written`. */
+af_status xlsx_step_fill(af_step *s, const char *tpath, const char *opath, int from_file,
+                         int64_t rows_threshold, int (*cancelled)(void *));
+/* Build-time check of literal targets: unknown keys (warnings), choices,
+ * anchor XOR cell, source_path. */
+void xlsx_check_targets(af_check *c, const af_value *targets, const char *const *keys,
+                        int from_file);
+
 #endif /* XLSX_H */
