@@ -16,6 +16,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <libxml/parser.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -740,6 +742,17 @@ int xlsx_open(const char *path, xlsx_book **out, char *err, size_t errlen)
     if (!b) return fail(err, errlen, "out of memory");
     b->a = af_arena_new();
     b->path = af_strdup(b->a, path);
+    int probe = open(path, O_RDONLY | O_CLOEXEC);
+    if (probe < 0) { /* the message Python's open() gives */
+        af_value *pv = af_str(b->a, path);
+        af_buf q = {0};
+        af_py_repr(&q, pv);
+        fail(err, errlen, "[Errno %d] %s: %s", errno, strerror(errno), af_buf_cstr(&q));
+        af_buf_free(&q);
+        xlsx_free(b);
+        return -1;
+    }
+    close(probe);
     struct archive *ar = archive_read_new();
     archive_read_support_format_zip_seekable(ar);
     if (archive_read_open_filename(ar, path, 65536) != ARCHIVE_OK) {
@@ -802,6 +815,7 @@ void xlsx_free(xlsx_book *b)
 {
     if (!b) return;
     for (size_t i = 0; i < b->nblocks; i++) xlsx__block_free(b->blocks[i]);
+    free(b->blocks);
     for (size_t i = 0; i < b->nsheets; i++)
         if (b->sheets[i].sh) xlsx__sheet_free(b->sheets[i].sh);
     for (size_t i = 0; i < b->nparts; i++)

@@ -115,6 +115,59 @@ static int is_digit(char c)
 
 /* ---- int() and float() ------------------------------------------------------- */
 
+/* Zeros of the Unicode decimal digit runs (category Nd, Unicode 14 as in
+ * Python 3.11): int() and float() accept any of them. */
+static const uint32_t nd_zero[] = {
+    0x30,    0x660,   0x6F0,   0x7C0,   0x966,   0x9E6,   0xA66,   0xAE6,   0xB66,   0xBE6,
+    0xC66,   0xCE6,   0xD66,   0xDE6,   0xE50,   0xED0,   0xF20,   0x1040,  0x1090,  0x17E0,
+    0x1810,  0x1946,  0x19D0,  0x1A80,  0x1A90,  0x1B50,  0x1BB0,  0x1C40,  0x1C50,  0xA620,
+    0xA8D0,  0xA900,  0xA9D0,  0xA9F0,  0xAA50,  0xABF0,  0xFF10,  0x104A0, 0x10D30, 0x11066,
+    0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0,
+    0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2,
+    0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0};
+
+static int nd_digit(uint32_t cp)
+{
+    for (size_t i = 0; i < sizeof nd_zero / sizeof *nd_zero; i++)
+        if (cp >= nd_zero[i] && cp < nd_zero[i] + 10) return (int)(cp - nd_zero[i]);
+    return -1;
+}
+
+/* Python's _PyUnicode_TransformDecimalAndSpaceToASCII over the stripped
+ * text: decimal digits become ASCII, anything else non-ASCII becomes '?'.
+ * Returns the ASCII length (0 when it does not fit). */
+static size_t to_ascii(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t a, b, o = 0;
+    strip(s, n, &a, &b);
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = a; i < b;) {
+        uint32_t cp;
+        int k = utf8_next(u + i, b - i, &cp);
+        int d = cp >= 0x80 ? nd_digit(cp) : -1;
+        char c = cp < 0x80 ? (char)cp : d >= 0 ? (char)('0' + d) : '?';
+        if (o + 1 >= cap) return 0;
+        out[o++] = c;
+        i += (size_t)k;
+    }
+    out[o] = 0;
+    return o;
+}
+
+/* all code points are decimal digits (str.isdigit for the strings that matter) */
+static int all_digits(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (n == 0) return 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        int k = utf8_next(u + i, n - i, &cp);
+        if (!(cp >= '0' && cp <= '9') && (cp < 0x80 || nd_digit(cp) < 0)) return 0;
+        i += (size_t)k;
+    }
+    return 1;
+}
+
 /* Copies digit groups "1_000" without underscores into buf (cap bytes);
  * returns the index after them, or 0 when there is no digit or an
  * underscore is misplaced. */
@@ -134,10 +187,13 @@ static size_t digits_us(const char *s, size_t i, size_t n, char *buf, size_t *bl
     return i;
 }
 
-int xlsx_py_int(const char *s, size_t n, double *d)
+int xlsx_py_int(const char *s0, size_t n0, double *d)
 {
-    size_t a, b;
-    strip(s, n, &a, &b);
+    char asc[400];
+    size_t n = to_ascii(s0, n0, asc, sizeof asc);
+    if (n == 0) return 0;
+    const char *s = asc;
+    size_t a = 0, b = n;
     char buf[400];
     size_t bl = 0;
     if (a < b && (s[a] == '+' || s[a] == '-')) buf[bl++] = s[a++];
@@ -145,6 +201,7 @@ int xlsx_py_int(const char *s, size_t n, double *d)
     if (e == 0 || e != b || bl >= sizeof buf - 1) return 0;
     buf[bl] = 0;
     *d = strtod(buf, NULL); /* correctly rounded, as float(int(s)) */
+    if (*d == 0) *d = 0; /* ints have no negative zero */
     return 1;
 }
 
@@ -160,10 +217,11 @@ static int ieq(const char *s, size_t n, const char *w)
     return 1;
 }
 
-int xlsx_py_float(const char *s, size_t n, double *d)
+int xlsx_py_float(const char *s0, size_t n0, double *d)
 {
-    size_t a, b;
-    strip(s, n, &a, &b);
+    char asc[512];
+    size_t b = to_ascii(s0, n0, asc, sizeof asc), a = 0;
+    const char *s = asc;
     if (a >= b) return 0;
     int neg = 0;
     size_t i = a;
@@ -496,10 +554,7 @@ void xlsx_cast_basic(const char *s, size_t n, xlsx_val *out)
         xlsx_cast_text(s, n, XLSX_DT_BOOL, out);
         return;
     }
-    int digits = 1;
-    for (size_t i = 0; i < n; i++)
-        if (!is_digit(s[i])) digits = 0;
-    if (digits && (n == 1 || s[0] != '0')) {
+    if (all_digits(s, n) && ((n == 1 && s[0] == '0') || s[0] != '0')) {
         xlsx_cast_text(s, n, XLSX_DT_INT, out);
         return;
     }

@@ -743,6 +743,13 @@ static int read_styling(fill *f, const af_value *t, styling *st)
     return 0;
 }
 
+/* _excel_copy_cell_style(ws.cell(srow, col), ws.cell(row, col)) */
+static void copy_from(xlsx_book *b, xlsx_sheet *sh, uint32_t srow, uint32_t row, uint32_t col)
+{
+    uint32_t src = xlsx_cell_style(sh, srow, col);
+    xlsx_cell_set_style(sh, row, col, xlsx_style_copy(b, src, xlsx_cell_style(sh, row, col)));
+}
+
 static int applies(const char *apply, const char *what)
 {
     return !strcmp(apply, what) || !strcmp(apply, "both");
@@ -918,16 +925,16 @@ static int small_target(fill *f, const af_value *t, af_value *written)
 
     styling st;
     if (read_styling(f, t, &st) < 0) return -1;
-    uint32_t *cache = NULL;
+    /* openpyxl's style cache holds the style row's cells themselves, so a
+     * copy takes the source cell's style as it is at that moment (a date
+     * written into the style row changes what later rows get) */
+    int cache = 0;
     int64_t srow = 0;
     if (st.copy && width > 0) {
         srow = L.marker ? (int64_t)L.at.row + st.offset : (int64_t)L.r0 + st.offset;
         if (srow < 1) return fail(f->err, f->errlen, "Row or column values must be at least 1");
-        cache = af_alloc(a, width * sizeof *cache);
-        for (size_t j = 0; j < width; j++) {
-            xlsx_cell_touch(sh, (uint32_t)srow, c0 + (uint32_t)j);
-            cache[j] = xlsx_cell_style(sh, (uint32_t)srow, c0 + (uint32_t)j);
-        }
+        cache = 1;
+        for (size_t j = 0; j < width; j++) xlsx_cell_touch(sh, (uint32_t)srow, c0 + (uint32_t)j);
     }
 
     if (write_header) {
@@ -951,8 +958,7 @@ static int small_target(fill *f, const af_value *t, af_value *written)
             if (json_val(f, header[j], &hv) < 0) return -1;
             if (set_cell(f, sh, L.r0, c0 + (uint32_t)j, &hv) < 0) return -1;
             if (cache && !strcmp(hstyle, "style_row") && applies(st.apply, "header") && j < width)
-                xlsx_cell_set_style(sh, L.r0, c0 + (uint32_t)j,
-                                    xlsx_style_copy(b, cache[j], xlsx_cell_style(sh, L.r0, c0 + (uint32_t)j)));
+                copy_from(b, sh, (uint32_t)srow, L.r0, c0 + (uint32_t)j);
         }
     }
     for (size_t i = 0; i < nrows; i++) {
@@ -962,8 +968,7 @@ static int small_target(fill *f, const af_value *t, af_value *written)
         for (size_t j = 0; j < dlen[i]; j++) {
             uint32_t col = c0 + (uint32_t)j;
             if (set_cell(f, sh, row, col, &vals[i][j]) < 0) return -1;
-            if (cache && applies(st.apply, "data") && j < width)
-                xlsx_cell_set_style(sh, row, col, xlsx_style_copy(b, cache[j], xlsx_cell_style(sh, row, col)));
+            if (cache && applies(st.apply, "data") && j < width) copy_from(b, sh, (uint32_t)srow, row, col);
         }
     }
     if (cache && st.clear && clear_segment(f, sh, (uint32_t)srow, c0, (int64_t)width) < 0) return -1;
