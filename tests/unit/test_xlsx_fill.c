@@ -127,6 +127,35 @@ static af_value *dump(const char *path)
     return v;
 }
 
+static const char *PY_PICK =
+    "import sys, json, openpyxl, datetime\n"
+    "wb = openpyxl.load_workbook(sys.argv[1], read_only=False)\n"
+    "ws = wb[sys.argv[2]]\n"
+    "cells = {}\n"
+    "for ref in sys.argv[3].split():\n"
+    "    c = ws[ref]; v = c.value\n"
+    "    if isinstance(v, (datetime.datetime, datetime.date)): v = v.isoformat()\n"
+    "    cells[ref] = {'v': v, 't': c.data_type, 'fmt': c.number_format}\n"
+    "print(json.dumps({sys.argv[2]: {'cells': cells, 'freeze': ws.freeze_panes,\n"
+    "    'filter': ws.auto_filter.ref}}))\n";
+
+/* Reads a few cells of a big sheet back with openpyxl. */
+static af_value *dump_pick(const char *path, const char *sheet, const char *refs)
+{
+    const char *script = path_of("pick.py");
+    write_file(script, PY_PICK);
+    int st;
+    char *out = slurp_cmd(
+        af_sprintf(A, "/usr/bin/python3 %s %s '%s' '%s' 2>&1", script, path, sheet, refs), &st);
+    af_value *v = NULL;
+    char err[256];
+    if (st != 0 || af_json_parse(A, out, strlen(out), &v, err, sizeof err) < 0) {
+        printf("#   openpyxl could not read %s: %.500s\n", path, out);
+        return af_map(A);
+    }
+    return v;
+}
+
 static int exists(const char *p)
 {
     struct stat st;
@@ -286,6 +315,545 @@ static const char *REPORT =
     "name(wb, 'TOTAL', 'Report!$C$8')\n"
     "o = wb.create_sheet('Other'); o['A1'] = '=Report!C8*2'\n";
 
+
+/* ---- excel_validate_template ------------------------------------------------------------- */
+
+static void validate_names_and_anchors(void)
+{
+    const char *tpl = tmpl("v.xlsx", REPORT);
+    char err[4096];
+    af_value *r = run(VALIDATE, tpl, NULL,
+                      "{\"required_names\": [\"TOTAL\", \"QIP_ANCHOR\", \" Quarterly  report \", "
+                      "\"QIP_NAME\"]}",
+                      0, err, sizeof err);
+    T_CHECK(r != NULL);
+    if (!r) return;
+    T_STREQ(json_of(r), "{\"template_ok\": true, \"found_named_ranges\": [\"QIP_NAME\", "
+                        "\"TOTAL\"], \"found_anchor_cells\": [\" Quarterly  report \", "
+                        "\"QIP_ANCHOR\"]}");
+    /* a JSON string, and a single name */
+    r = run(VALIDATE, tpl, NULL, "{\"required_names\": \"[\\\"h3\\\"]\"}", 0, err, sizeof err);
+    T_STREQ(r ? json_of(af_map_get(r, "found_anchor_cells")) : err, "[\"h3\"]");
+    r = run(VALIDATE, tpl, NULL, "{\"required_names\": \"TOTAL\"}", 0, err, sizeof err);
+    T_STREQ(r ? json_of(af_map_get(r, "found_named_ranges")) : err, "[\"TOTAL\"]");
+}
+
+static void validate_missing(void)
+{
+    const char *tpl = tmpl("v.xlsx", REPORT);
+    expect_fail(VALIDATE, tpl, "{\"required_names\": [\"TOTAL\", \"NOPE\", \"qip_anchor\"]}", 0,
+                "Template missing named ranges or anchor cells: ['NOPE', 'qip_anchor'] "
+                "['TOTAL', 'NOPE', 'qip_anchor']");
+    /* sheet limits the anchor search, not the names */
+    expect_fail(VALIDATE, tpl, "{\"required_names\": [\"QIP_ANCHOR\"], \"sheet\": \"Other\"}", 0,
+                "Template missing named ranges or anchor cells: ['QIP_ANCHOR'] ['QIP_ANCHOR']");
+    expect_fail(VALIDATE, tpl, "{\"required_names\": [\"TOTAL\"], \"sheet\": \"Nope\"}", 0,
+                "Sheet not found: Nope");
+    expect_fail(VALIDATE, tpl, "{\"required_names\": \"{\\\"a\\\": 1}\"}", 0,
+                "required_names must be a list of strings {'a': 1}");
+    expect_fail(VALIDATE, path_of("missing.xlsx"), "{\"required_names\": \"X\"}", 0,
+                "[Errno 2] No such file or directory:");
+}
+
+/* ---- excel_fill_small ------------------------------------------------------------------------ */
+
+static const char *QIP_ROWS =
+    "\"columns_json\": \"[\\\"x\\\", \\\"y\\\", \\\"d\\\"]\", "
+    "\"rows_json\": \"[[\\\"a\\\", 1, \\\"2024-01-05\\\"], [\\\"b\\\", 2.5, \\\"2024-02-01\\\"], "
+    "[\\\"c\\\", -3, \\\"bad\\\"]]\", "
+    "\"dtypes_json\": \"{\\\"y\\\": \\\"float\\\", \\\"d\\\": \\\"date\\\"}\"";
+
+static void small_insert_below_shifts(void)
+{
+    const char *tpl = tmpl("r.xlsx", REPORT), *out = path_of("small1.xlsx");
+    char err[4096];
+    af_value *r = run(SMALL, tpl, out,
+                      af_sprintf(A, "[{\"name\": \"qip\", \"anchor\": \"QIP_ANCHOR\", "
+                                    "\"insert\": \"below\", \"header_mode\": \"override\", %s}]",
+                                 QIP_ROWS),
+                      0, err, sizeof err);
+    if (!r) printf("#   %s\n", err);
+    T_CHECK(r != NULL);
+    if (!r) return;
+    T_STREQ(json_of(af_map_get(r, "written")),
+            "[{\"name\": \"qip\", \"sheet\": \"Report\", \"rows\": 4, \"cols\": 3, \"insert\": "
+            "\"below\", \"header_mode\": \"override\", \"header_style\": \"template\", "
+            "\"type_cast\": \"schema\", \"style_mode\": \"none\", \"start_cell\": [6, 2], "
+            "\"template_has_header\": true}]");
+    af_value *d = dump(out);
+    /* the header row stays where it was, new text, template format */
+    T_CELL(d, "Report", "B6", "x");
+    T_CELL(d, "Report", "D6", "d");
+    T_BOLD(d, "Report", "B6", 1);
+    T_FILL(d, "Report", "C6", "FF0000FF");
+    /* data below it, typed */
+    T_CELL(d, "Report", "B7", "a");
+    T_CELL(d, "Report", "C7", "1");
+    T_TYPE(d, "Report", "C7", "n");
+    T_CELL(d, "Report", "C8", "2.5");
+    T_CELL(d, "Report", "D7", "2024-01-05T00:00:00");
+    T_FMT(d, "Report", "D7", "yyyy-mm-dd");
+    T_CELL(d, "Report", "D9", "bad");
+    T_TYPE(d, "Report", "D9", "s");
+    /* everything under the region moved down three rows */
+    T_CELL(d, "Report", "B11", "Total");
+    T_CELL(d, "Report", "C11", "=SUM(C10:C10)");
+    T_CELL(d, "Report", "B13", "below");
+    T_CELL(d, "Report", "B10", "(None)");
+    T_FILL(d, "Report", "C10", "FFFFFF00"); /* the template's style row, pushed down */
+    T_STREQ(sheet_attr(d, "Report", "merged"), "['B15:D15']");
+    T_STREQ(sheet_attr(d, "Report", "cf"), "['B10:D10']");
+    T_STREQ(sheet_attr(d, "Report", "dv"), "['C10']");
+    T_STREQ(sheet_attr(d, "Report", "heights"), "{'13': 30.0}");
+    T_STREQ(json_of(af_map_get(d, "names")),
+            "{\"QIP_NAME\": \"Report!$B$5\", \"TOTAL\": \"Report!$C$11\"}");
+    T_CELL(d, "Other", "A1", "=Report!C11*2");
+    T_CELL(d, "Report", "B2", "Quarterly report");
+}
+
+static void small_replace_copies_style(void)
+{
+    const char *tpl = tmpl("r.xlsx", REPORT), *out = path_of("small2.xlsx");
+    char err[4096];
+    af_value *r = run(SMALL, tpl, out,
+                      af_sprintf(A, "[{\"anchor\": \"QIP_ANCHOR\", \"header_mode\": \"append\", "
+                                    "\"style_mode\": \"copy_row\", \"anchor_clear\": true, %s}]",
+                                 QIP_ROWS),
+                      0, err, sizeof err);
+    T_CHECK(r != NULL);
+    if (!r) return;
+    af_value *d = dump(out);
+    T_CELL(d, "Report", "B5", "(no cell)"); /* anchor_clear */
+    /* rows 7..9 replace: the style row (7) is copied onto every data row; the
+     * date written into D7 makes D7 a date cell, and later rows copy that */
+    T_FILL(d, "Report", "B8", "FFFFFF00");
+    T_FILL(d, "Report", "D9", "FFFFFF00");
+    T_FMT(d, "Report", "C8", "0.00");
+    T_FMT(d, "Report", "D7", "dd.mm.yyyy"); /* already a date format: kept */
+    T_FMT(d, "Report", "D8", "dd.mm.yyyy");
+    T_CELL(d, "Report", "C9", "-3");
+    /* replace wrote over the Total row */
+    T_CELL(d, "Report", "B9", "c");
+    T_CELL(d, "Report", "C8", "2.5");
+    T_CELL(d, "Report", "B10", "below");
+}
+
+static void small_cell_and_basic_cast(void)
+{
+    const char *tpl = tmpl("r.xlsx", REPORT), *out = path_of("small3.xlsx");
+    char err[4096];
+    af_value *r = run(SMALL, tpl, out,
+                      "[{\"sheet\": \"Other\", \"cell\": \"B3\", \"type_cast\": \"basic\", "
+                      "\"header_mode\": \"append\", \"columns_json\": [\"k\", \"v\"], "
+                      "\"rows_json\": [[\"true\", \"42\"], [\"0\", \"-5\"], [\"1.5e3\", "
+                      "\"2024-01-05\"], [\"007\", \"2024-01-05 10:30\"], [null, \"=A1\"]]}]",
+                      0, err, sizeof err);
+    T_CHECK(r != NULL);
+    if (!r) return;
+    af_value *d = dump(out);
+    T_CELL(d, "Other", "B3", "k"); /* cell targets: no template header, header at r0 */
+    T_CELL(d, "Other", "B4", "True");
+    T_TYPE(d, "Other", "B4", "b");
+    T_CELL(d, "Other", "C4", "42");
+    T_TYPE(d, "Other", "C4", "n");
+    T_CELL(d, "Other", "B5", "False");
+    T_CELL(d, "Other", "C5", "-5"); /* "-5" is not isdigit(): stays text */
+    T_TYPE(d, "Other", "C5", "s");
+    T_CELL(d, "Other", "B6", "1500"); /* 1500.0 written as %.16g reads back as 1500 */
+    T_CELL(d, "Other", "C6", "2024-01-05T00:00:00"); /* datetime.fromisoformat wins */
+    T_FMT(d, "Other", "C6", "yyyy-mm-dd h:mm:ss");
+    T_CELL(d, "Other", "B7", "007");
+    T_CELL(d, "Other", "C7", "2024-01-05T10:30:00");
+    T_CELL(d, "Other", "C8", "=A1");
+    T_TYPE(d, "Other", "C8", "f");
+}
+
+static void small_named_range(void)
+{
+    const char *tpl = tmpl("n.xlsx", "ws['C20'] = 'old'; name(wb, 'DATA_AT', 'Report!$C$20:$E$30')\n"
+                                     "ws['C25'] = 'after'\n");
+    const char *out = path_of("small4.xlsx");
+    char err[4096];
+    af_value *r = run(SMALL, tpl, out,
+                      "[{\"anchor\": \"DATA_AT\", \"insert\": \"below\", \"header_mode\": \"override\", "
+                      "\"columns_json\": [\"a\", \"b\"], \"rows_json\": [[1, 2], [3, 4]]}]",
+                      0, err, sizeof err);
+    T_CHECK(r != NULL);
+    if (!r) return;
+    T_STREQ(json_of(af_map_get(af_map_get(r, "written")->u.list.items[0], "start_cell")),
+            "[20, 3]");
+    af_value *d = dump(out);
+    /* a named range is not a marker and has no template header: the block
+     * (header + 2 rows) is inserted at the named cell */
+    T_CELL(d, "Report", "C20", "a");
+    T_CELL(d, "Report", "D22", "4");
+    T_CELL(d, "Report", "C23", "old");
+    T_CELL(d, "Report", "C28", "after");
+    T_STREQ(json_of(af_map_get(d, "names")), "{\"DATA_AT\": \"Report!$C$23:$E$33\"}");
+}
+
+static void small_guards(void)
+{
+    const char *tpl = tmpl("r.xlsx", REPORT);
+    expect_fail(SMALL, tpl, "[{\"anchor\": \"QIP_ANCHOR\", \"cell\": \"A1\", \"rows_json\": []}]", 0,
+                "excel_fill_small target=target: must set exactly one of anchor OR cell");
+    expect_fail(SMALL, tpl,
+                "[{\"name\": \"t\", \"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1]], "
+                "\"row_count\": 5, \"max_rows\": 2}]",
+                0, "excel_fill_small target=t: row_count=5 exceed max_rows=2");
+    expect_fail(SMALL, tpl,
+                "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1], [2], [3]], \"max_rows\": 2}]", 0,
+                "excel_fill_small target=target: data rows exceed max_rows=2");
+    expect_fail(SMALL, tpl,
+                "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1], [2]], \"columns_json\": "
+                "[\"a\"], \"header_mode\": \"append\", \"max_total_rows\": 2}]",
+                0, "excel_fill_small target=target: total rows exceed max_total_rows=2");
+    expect_fail(SMALL, tpl, "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1, 2, 3]], \"max_cols\": 2}]",
+                0, "excel_fill_small target=target: cols exceed max_cols=2");
+    expect_fail(SMALL, tpl, "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": \"nope\"}]", 0,
+                "excel_fill_small target=target: rows_json must be valid JSON");
+    expect_fail(SMALL, tpl, "[{\"cell\": \"B3\", \"rows_json\": [[1]]}]", 0,
+                "Excel target requires sheet when using cell like 'A1' (set sheet or use "
+                "'Sheet!A1')");
+    expect_fail(SMALL, tpl, "[{\"cell\": \"Nope!B3\", \"rows_json\": [[1]]}]", 0,
+                "Worksheet Nope does not exist.");
+    expect_fail(SMALL, tpl, "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[[1, 2]]]}]", 0,
+                "Cannot convert [1, 2] to Excel");
+    expect_fail(SMALL, tpl, "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1]], \"insert\": \"up\"}]",
+                0, "excel_fill_small target=target: invalid insert=up");
+    expect_fail(SMALL, tpl, "[{\"anchor\": \"NOPE_ANCHOR\", \"rows_json\": [[1]]}]", 0,
+                "Excel anchor not found: 'NOPE_ANCHOR'. Workbook sheets=['Report', 'Other']. "
+                "ANCHOR-like cells(sample)=[\"Report!B5='QIP_ANCHOR'\"]");
+    expect_fail(SMALL, tpl,
+                "[{\"name\": \"a\", \"sheet\": \"Report\", \"cell\": \"B20\", \"rows_json\": "
+                "[[1, 2], [3, 4]]}, {\"name\": \"b\", \"sheet\": \"Report\", \"cell\": \"C21\", "
+                "\"rows_json\": [[1]]}]",
+                0,
+                "excel_fill_small targets overlap: name=b sheet=Report rect=('Report', 21, 3, 21, "
+                "3) prev=('Report', 20, 2, 21, 3)");
+    expect_fail(SMALL, tpl, "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[\"a\\u0001b\"]]}]", 0,
+                "cell B7: string holds a character Excel cannot store (U+0001)");
+}
+
+static void enterprise_needs_sheet(void)
+{
+    const char *tpl = tmpl("r.xlsx", REPORT);
+    af_value *in;
+    char err[4096];
+    const char *j = "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1]]}]";
+    af_json_parse(A, j, strlen(j), &in, err, sizeof err);
+    xlsx_book *b;
+    T_INTEQ(xlsx_open(tpl, &b, err, sizeof err), 0);
+    xlsx_env env = {.arena = A, .tmpdir = dir, .enterprise = 1};
+    af_value *w;
+    T_INTEQ(xlsx_fill_small(&env, b, in, &w, err, sizeof err), -1);
+    T_STREQ(err, "Excel anchor text search requires 'sheet' in enterprise mode. Use named range "
+                 "or set sheet.");
+    xlsx_free(b);
+}
+
+/* ---- excel_fill_from_file -------------------------------------------------------------------- */
+
+static const char *CSV =
+    "id,amount,day,ts,flag,name\n"
+    "1,10.5,2024-01-05,2024-01-05T10:20:30,true,alpha\n"
+    "2,-3,2024-02-30,2024-01-05 10:20:30.5Z,no,=1+2\n"
+    "3,,2024-03-01,bad,1,#N/A\n";
+
+static const char *DTYPES = "{\"id\": \"int\", \"amount\": \"float\", \"day\": \"date\", \"ts\": "
+                            "\"datetime\", \"flag\": \"bool\"}";
+
+static void file_data_sheet(void)
+{
+    const char *tpl = tmpl("r.xlsx", REPORT), *out = path_of("file1.xlsx");
+    const char *csv = path_of("d.csv");
+    write_file(csv, CSV);
+    char err[4096];
+    af_value *r = run(FILE_, tpl, out,
+                      af_sprintf(A, "[{\"name\": \"raw\", \"source_path\": \"%s\", \"dtypes\": %s}]",
+                                 csv, DTYPES),
+                      50000, err, sizeof err);
+    if (!r) printf("#   %s\n", err);
+    T_CHECK(r != NULL);
+    if (!r) return;
+    T_STREQ(json_of(af_map_get(r, "written")),
+            "[{\"name\": \"raw\", \"sheet\": \"DATA_raw\", \"rows\": 4, \"cols\": 6, \"mode\": "
+            "\"data_sheet\", \"insert\": \"replace\", \"header_mode\": \"append\", "
+            "\"header_style\": \"template\", \"style_mode\": \"none\", \"start_cell\": [1, 1], "
+            "\"template_has_header\": false}]");
+    af_value *d = dump(out);
+    T_STREQ(json_of(af_map_get(d, "sheets")), "[\"Report\", \"Other\", \"DATA_raw\"]");
+    T_CELL(d, "DATA_raw", "A1", "id");
+    T_BOLD(d, "DATA_raw", "F1", 1);
+    T_BOLD(d, "DATA_raw", "A2", 0);
+    T_STREQ(sheet_attr(d, "DATA_raw", "freeze"), "A2");
+    T_STREQ(sheet_attr(d, "DATA_raw", "filter"), "A1:F4");
+    T_CELL(d, "DATA_raw", "A2", "1");
+    T_TYPE(d, "DATA_raw", "A2", "n");
+    T_CELL(d, "DATA_raw", "B2", "10.5");
+    T_CELL(d, "DATA_raw", "C2", "2024-01-05T00:00:00");
+    T_FMT(d, "DATA_raw", "C2", "yyyy-mm-dd");
+    T_CELL(d, "DATA_raw", "D2", "2024-01-05T10:20:30");
+    T_FMT(d, "DATA_raw", "D2", "yyyy-mm-dd h:mm:ss");
+    T_CELL(d, "DATA_raw", "E2", "True");
+    T_TYPE(d, "DATA_raw", "E2", "b");
+    T_CELL(d, "DATA_raw", "C3", "2024-02-30"); /* not a date: text */
+    T_CELL(d, "DATA_raw", "D3", "2024-01-05T10:20:30.500000");
+    T_CELL(d, "DATA_raw", "F3", "=1+2");
+    T_TYPE(d, "DATA_raw", "F3", "f");
+    T_CELL(d, "DATA_raw", "B4", "(no cell)"); /* "" is None */
+    T_CELL(d, "DATA_raw", "F4", "#N/A");
+    T_TYPE(d, "DATA_raw", "F4", "e");
+    T_CELL(d, "Report", "B8", "Total"); /* other sheets untouched */
+}
+
+static void file_data_sheet_existing(void)
+{
+    const char *tpl = tmpl("ds.xlsx", "d = wb.create_sheet('DATA_qip'); d['A1'] = 'Extract of QIP'\n"
+                                      "d['A4'].font = Font(italic=True, color='FF112233')\n");
+    const char *out = path_of("file2.xlsx"), *csv = path_of("q.tsv");
+    write_file(csv, "a\tb\n1\t2\n3\t4\n");
+    char err[4096];
+    af_value *r = run(FILE_, tpl, out,
+                      af_sprintf(A, "[{\"name\": \"q\", \"sheet\": \"DATA_qip\", \"cell\": \"A4\", "
+                                    "\"source_path\": \"%s\", \"type_cast\": \"basic\"}]",
+                                 csv),
+                      50000, err, sizeof err);
+    T_CHECK(r != NULL);
+    if (!r) return;
+    af_value *d = dump(out);
+    T_CELL(d, "DATA_qip", "A1", "Extract of QIP");
+    T_CELL(d, "DATA_qip", "A4", "a");
+    T_BOLD(d, "DATA_qip", "A4", 1); /* bold added to the template's italic font */
+    T_CELL(d, "DATA_qip", "B6", "4");
+    T_STREQ(sheet_attr(d, "DATA_qip", "freeze"), "A5");
+    T_STREQ(sheet_attr(d, "DATA_qip", "filter"), "A4:B6");
+}
+
+static void file_report_region(void)
+{
+    const char *tpl = tmpl("r.xlsx", REPORT), *out = path_of("file3.xlsx");
+    const char *csv = path_of("d.csv");
+    write_file(csv, CSV);
+    char err[4096];
+    af_value *r = run(FILE_, tpl, out,
+                      af_sprintf(A, "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
+                                    "\"QIP_ANCHOR\", \"source_path\": \"%s\", \"header_mode\": "
+                                    "\"override\", \"dtypes\": %s, \"anchor_clear\": true}]",
+                                 csv, DTYPES),
+                      50000, err, sizeof err);
+    if (!r) printf("#   %s\n", err);
+    T_CHECK(r != NULL);
+    if (!r) return;
+    af_value *d = dump(out);
+    T_CELL(d, "Report", "B5", "(no cell)");
+    T_CELL(d, "Report", "B6", "id");
+    T_FILL(d, "Report", "B6", "FF0000FF");
+    T_CELL(d, "Report", "G6", "name"); /* header wider than the template's */
+    T_CELL(d, "Report", "B9", "3");
+    T_CELL(d, "Report", "B11", "Total"); /* three rows inserted */
+    T_CELL(d, "Report", "C11", "=SUM(C10:C10)");
+    T_STREQ(json_of(af_map_get(d, "names")),
+            "{\"QIP_NAME\": \"Report!$B$5\", \"TOTAL\": \"Report!$C$11\"}");
+    T_STREQ(sheet_attr(d, "Report", "freeze"), "None"); /* report regions: no niceties */
+}
+
+static void file_threshold(void)
+{
+    const char *tpl = tmpl("r.xlsx", REPORT);
+    const char *csv = path_of("d.csv");
+    write_file(csv, CSV);
+    const char *j = af_sprintf(A, "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
+                                  "\"QIP_ANCHOR\", \"source_path\": \"%s\"}]",
+                               csv);
+    expect_fail(FILE_, tpl, j, 2,
+                "excel_fill_from_file target=qip: row_count=3 exceeds rows_threshold=2. Use "
+                "mode=data_sheet (DATA_*) instead of report_region, or raise rows_threshold.");
+    /* the target's own threshold wins over the step's */
+    j = af_sprintf(A, "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
+                      "\"QIP_ANCHOR\", \"source_path\": \"%s\", \"rows_threshold\": 2}]",
+                   csv);
+    expect_fail(FILE_, tpl, j, 50000, "row_count=3 exceeds rows_threshold=2");
+    char err[4096];
+    j = af_sprintf(A, "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
+                      "\"QIP_ANCHOR\", \"source_path\": \"%s\", \"fail_on_threshold\": false}]",
+                   csv);
+    T_CHECK(run(FILE_, tpl, path_of("file4.xlsx"), j, 2, err, sizeof err) != NULL);
+    /* a given row_count is believed */
+    j = af_sprintf(A, "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
+                      "\"QIP_ANCHOR\", \"source_path\": \"%s\", \"row_count\": \"9\"}]",
+                   csv);
+    expect_fail(FILE_, tpl, j, 5, "row_count=9 exceeds rows_threshold=5");
+}
+
+static void file_count_modes(void)
+{
+    /* a quoted field with a line break: 2 records on 3 lines */
+    const char *tpl = tmpl("r.xlsx", REPORT), *csv = path_of("m.csv");
+    write_file(csv, "a,b\n1,\"two\nlines\"\n3,x\n");
+    char err[4096];
+    for (int mode = 0; mode < 2; mode++) {
+        const char *out = path_of(mode ? "file6.xlsx" : "file5.xlsx");
+        af_value *r = run(FILE_, tpl, out,
+                          af_sprintf(A, "[{\"mode\": \"report_region\", \"anchor\": \"QIP_ANCHOR\", "
+                                        "\"source_path\": \"%s\", \"count_mode\": \"%s\"}]",
+                                     csv, mode ? "csv_parse" : "fast"),
+                          50000, err, sizeof err);
+        T_CHECK(r != NULL);
+        if (!r) continue;
+        af_value *d = dump(out);
+        T_CELL(d, "Report", "C7", "two\nlines");
+        /* fast counts 3 data lines and inserts 3 rows; csv_parse inserts 2 */
+        T_CELL(d, "Report", mode ? "B10" : "B11", "Total");
+    }
+    expect_fail(FILE_, tpl,
+                af_sprintf(A, "[{\"mode\": \"report_region\", \"anchor\": \"QIP_ANCHOR\", "
+                              "\"source_path\": \"%s\", \"count_mode\": \"exact\"}]",
+                           csv),
+                50000, "Unsupported count_mode for CSV/TSV: exact");
+}
+
+static void file_read_options(void)
+{
+    const char *tpl = tmpl("r.xlsx", REPORT), *csv = path_of("semi.txt"), *out = path_of("file7.xlsx");
+    write_file(csv, "'k';'v'\n'a;b';1.5\n'c';2\n");
+    char err[4096];
+    af_value *r = run(FILE_, tpl, out,
+                      af_sprintf(A, "[{\"name\": \"o\", \"source_path\": \"%s\", \"source_format\": "
+                                    "\"CSV\", \"file\": {\"delimiter\": \";\", \"quotechar\": "
+                                    "\"'\"}, \"quoting\": \"nonnumeric\", \"read_header\": false, "
+                                    "\"freeze_panes\": false}]",
+                                 csv),
+                      50000, err, sizeof err);
+    if (!r) printf("#   %s\n", err);
+    T_CHECK(r != NULL);
+    if (!r) return;
+    af_value *d = dump(out);
+    /* no header read: no header written, no filter, data from A1 */
+    T_CELL(d, "DATA_o", "A2", "a;b");
+    T_CELL(d, "DATA_o", "B2", "1.5");
+    T_TYPE(d, "DATA_o", "B2", "n"); /* nonnumeric: unquoted fields are floats */
+    T_STREQ(sheet_attr(d, "DATA_o", "filter"), "None");
+    T_STREQ(sheet_attr(d, "DATA_o", "freeze"), "None");
+    expect_fail(FILE_, tpl,
+                af_sprintf(A, "[{\"source_path\": \"%s\", \"source_format\": \"csv\", "
+                              "\"quoting\": \"nonnumeric\"}]",
+                           csv),
+                50000, "could not convert string to float");
+}
+
+static void file_bad_inputs(void)
+{
+    const char *tpl = tmpl("r.xlsx", REPORT);
+    const char *bad = path_of("bad.csv");
+    write_file(bad, "a,b\n1,\xff\xfe\n");
+    expect_fail(FILE_, tpl, af_sprintf(A, "[{\"name\": \"t\", \"source_path\": \"%s\"}]", bad),
+                50000, "'utf-8' codec can't decode byte 0xff");
+    af_buf big = {0};
+    af_buf_puts(&big, "a\n\"");
+    for (int i = 0; i < 140000; i++) af_buf_putc(&big, 'x');
+    af_buf_puts(&big, "\"\n");
+    const char *huge = path_of("huge.csv");
+    write_file(huge, af_buf_cstr(&big));
+    af_buf_free(&big);
+    expect_fail(FILE_, tpl, af_sprintf(A, "[{\"source_path\": \"%s\"}]", huge), 50000,
+                "field larger than field limit (131072)");
+    expect_fail(FILE_, tpl, af_sprintf(A, "[{\"source_path\": \"%s\"}]", path_of("none.csv")),
+                50000, "[Errno 2] No such file or directory:");
+    expect_fail(FILE_, tpl, af_sprintf(A, "[{\"source_path\": \"%s\"}]", path_of("x.parquet")),
+                50000, "source_format parquet is not supported");
+    const char *tz = path_of("tz.csv");
+    write_file(tz, "ts\n2024-01-05T10:00:00+01:00\n");
+    expect_fail(FILE_, tpl,
+                af_sprintf(A, "[{\"source_path\": \"%s\", \"dtypes\": {\"ts\": \"datetime\"}}]", tz),
+                50000, "Excel does not support timezones in datetimes.");
+    expect_fail(FILE_, tpl,
+                af_sprintf(A, "[{\"source_path\": \"%s\", \"mode\": \"report_region\"}]", tz),
+                50000, "Excel target requires either anchor (named range / anchor text) or cell");
+}
+
+static void file_style_copy_and_overlap(void)
+{
+    const char *tpl = tmpl("r.xlsx", REPORT), *out = path_of("file8.xlsx"), *csv = path_of("d.csv");
+    write_file(csv, CSV);
+    char err[4096];
+    /* replace mode over the template: data lands on the style row and below */
+    af_value *r = run(FILE_, tpl, out,
+                      af_sprintf(A, "[{\"mode\": \"report_region\", \"anchor\": \"QIP_ANCHOR\", "
+                                    "\"insert\": \"replace\", \"source_path\": \"%s\", "
+                                    "\"style_mode\": \"copy_row\", \"clear_style_row\": true, "
+                                    "\"dtypes\": %s}]",
+                                 csv, DTYPES),
+                      50000, err, sizeof err);
+    if (!r) printf("#   %s\n", err);
+    T_CHECK(r != NULL);
+    if (r) {
+        af_value *d = dump(out);
+        T_FILL(d, "Report", "B9", "FFFFFF00");
+        T_FILL(d, "Report", "G9", "(None)"); /* beyond the template: nothing to copy */
+        T_CELL(d, "Report", "B7", "(None)");     /* clear_style_row cleared the first data row */
+        T_FILL(d, "Report", "B7", "FFFFFF00");
+        T_CELL(d, "Report", "B8", "2");
+    }
+    /* two data_sheet targets on the same sheet with replace may overlap */
+    r = run(FILE_, tpl, path_of("file9.xlsx"),
+            af_sprintf(A, "[{\"name\": \"a\", \"sheet\": \"D\", \"source_path\": \"%s\"}, "
+                          "{\"name\": \"b\", \"sheet\": \"D\", \"cell\": \"B2\", \"source_path\": "
+                          "\"%s\"}]",
+                       csv, csv),
+            50000, err, sizeof err);
+    T_CHECK(r != NULL);
+    if (r) {
+        af_value *d = dump(path_of("file9.xlsx"));
+        T_CELL(d, "D", "A2", "1");
+        T_CELL(d, "D", "B2", "id"); /* the later target wins cell by cell */
+        T_CELL(d, "D", "C3", "10.5");
+        T_CELL(d, "D", "A3", "2");
+    }
+}
+
+static void file_many_rows(void)
+{
+    /* enough rows to go through the spool in many buffers */
+    const char *tpl = tmpl("r.xlsx", REPORT), *csv = path_of("many.csv"), *out = path_of("file10.xlsx");
+    FILE *f = fopen(csv, "w");
+    fprintf(f, "n,s,d\n");
+    for (int i = 1; i <= 30000; i++) fprintf(f, "%d,row %d,2024-01-%02d\n", i, i, i % 28 + 1);
+    fclose(f);
+    char err[4096];
+    af_value *r = run(FILE_, tpl, out,
+                      af_sprintf(A, "[{\"name\": \"m\", \"source_path\": \"%s\", \"dtypes\": "
+                                    "{\"n\": \"int\", \"d\": \"date\"}}]",
+                                 csv),
+                      50000, err, sizeof err);
+    T_CHECK(r != NULL);
+    if (!r) return;
+    af_value *d = dump_pick(out, "DATA_m", "A30001 B15001 C30001");
+    T_CELL(d, "DATA_m", "A30001", "30000");
+    T_CELL(d, "DATA_m", "B15001", "row 15000");
+    T_CELL(d, "DATA_m", "C30001", "2024-01-13T00:00:00"); /* 30000 % 28 + 1 */
+    T_STREQ(sheet_attr(d, "DATA_m", "filter"), "A1:C30001");
+}
+
+static void untouched_parts_identical(void)
+{
+    /* parts the fill does not change are copied byte for byte */
+    const char *tpl = tmpl("r.xlsx", REPORT), *out = path_of("same.xlsx");
+    char err[4096];
+    T_CHECK(run(SMALL, tpl, out, "[{\"sheet\": \"Report\", \"cell\": \"F1\", \"rows_json\": [[1]]}]",
+                0, err, sizeof err) != NULL);
+    int st;
+    const char *parts[] = {"xl/theme/theme1.xml", "docProps/core.xml", "xl/worksheets/sheet2.xml"};
+    for (int i = 0; i < 3; i++) {
+        const char *cmd = af_sprintf(A,
+                                     "bash -c \"cmp -s <(unzip -p '%s' %s) <(unzip -p '%s' %s)\"",
+                                     tpl, parts[i], out, parts[i]);
+        slurp_cmd(cmd, &st);
+        if (st != 0) printf("#   %s differs\n", parts[i]);
+        T_INTEQ(st, 0);
+    }
+}
+
 /* ---- driver mode ------------------------------------------------------------------------------ */
 
 static int driver(int argc, char **argv)
@@ -326,7 +894,25 @@ int main(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "--fill")) {
         rc = driver(argc, argv);
     } else {
-        rc = 0;
+        T_RUN(validate_names_and_anchors);
+        T_RUN(validate_missing);
+        T_RUN(small_insert_below_shifts);
+        T_RUN(small_replace_copies_style);
+        T_RUN(small_cell_and_basic_cast);
+        T_RUN(small_named_range);
+        T_RUN(small_guards);
+        T_RUN(enterprise_needs_sheet);
+        T_RUN(file_data_sheet);
+        T_RUN(file_data_sheet_existing);
+        T_RUN(file_report_region);
+        T_RUN(file_threshold);
+        T_RUN(file_count_modes);
+        T_RUN(file_read_options);
+        T_RUN(file_bad_inputs);
+        T_RUN(file_style_copy_and_overlap);
+        T_RUN(file_many_rows);
+        T_RUN(untouched_parts_identical);
+        rc = t_total_failed ? 1 : 0;
     }
     slurp_cmd(af_sprintf(A, "rm -rf '%s'", dir), NULL);
     af_arena_free(A);
