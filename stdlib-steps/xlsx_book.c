@@ -902,12 +902,38 @@ static int changed(xpart *p)
     return p->is_new || (p->sheet && p->sheet->dirty) || (p->doc && p->dirty);
 }
 
+/* A part that holds formulas (<f> or a prefixed <x:f>). */
+static int has_formulas(const xpart *p)
+{
+    if (!p->data) return 0;
+    return memmem(p->data, p->len, "<f>", 3) || memmem(p->data, p->len, "<f ", 3) ||
+           memmem(p->data, p->len, ":f>", 3) || memmem(p->data, p->len, ":f ", 3);
+}
+
 int xlsx_save(xlsx_book *b, int fd, char *err, size_t errlen)
 {
     int any = 0;
     for (size_t i = 0; i < b->nsheets; i++)
         if (b->sheets[i].sh && b->sheets[i].sh->dirty) any = 1;
-    if (any) xlsx__calc_dirty(b);
+    if (any) {
+        /* Cached formula results may now be wrong anywhere (a summary sheet
+         * adding up a filled DATA_ sheet). Readers that do not recalculate
+         * (LibreOffice when converting, data_only readers) would show them,
+         * so, like openpyxl, every worksheet with formulas is written
+         * without them; Excel also recalculates on load. */
+        xlsx__calc_dirty(b);
+        for (size_t i = 0; i < b->nsheets; i++) {
+            xsheet_ent *e = &b->sheets[i];
+            if (!e->worksheet || !e->part_name) continue;
+            if (!e->sh) {
+                xpart *p = xlsx__part(b, e->part_name);
+                if (!p || !has_formulas(p)) continue;
+                if (xlsx__sheet_load(b, e, err, errlen) < 0) return -1;
+            }
+            e->sh->stale = 1;
+            e->sh->dirty = 1;
+        }
+    }
 
     struct archive *in = archive_read_new();
     archive_read_support_format_zip_seekable(in);

@@ -128,7 +128,7 @@ struct xlsx_sheet {
     xlsx_block **blocks;
     size_t nblocks;
     int dirty;           /* write from the model */
-    int inserted;        /* rows were inserted: cached formula results are stale */
+    int stale;           /* cached formula results are dropped when written */
 };
 
 typedef struct xsheet_ent {

@@ -758,7 +758,7 @@ static void write_model_cell(xlsx_sheet *sh, af_buf *b, uint32_t row, const xcel
                              uint32_t style)
 {
     const char *p = sh->pfx;
-    int keep_v = c->v && !(c->fml && sh->inserted);
+    int keep_v = c->v && !(c->fml && sh->stale);
     int has_is = !c->fml && c->t == XT_INLINE && c->v;
     if (!keep_v && !c->fml && !c->ext && !c->attrs && style == 0) return;
     af_buf_printf(b, "<%sc r=\"", p);
@@ -1205,7 +1205,6 @@ int xlsx_insert_rows(xlsx_sheet *sh, uint32_t idx, uint32_t n, char *err, size_t
     /* cells and row attributes move */
     for (size_t i = row_lower(sh, idx); i < sh->nrows; i++) sh->rows[i].r += n;
     for (size_t k = 0; k < sh->nblocks; k++) xlsx__block_insert(sh->blocks[k], idx, n);
-    sh->inserted = 1;
     mark(sh);
     /* references to them */
     for (size_t i = 0; i < b->nsheets; i++) {
