@@ -588,5 +588,17 @@ void xlsx_num_text(double x, char buf[32])
         buf[0] = 0;
         return;
     }
+    if (x == floor(x) && fabs(x) < 1e15) { /* integers: what %.16g prints, faster */
+        long long v = (long long)x;
+        char d[24];
+        int n = 0, neg = v < 0 || (v == 0 && signbit(x));
+        unsigned long long u = v < 0 ? (unsigned long long)-v : (unsigned long long)v;
+        do d[n++] = (char)('0' + u % 10); while ((u /= 10) > 0);
+        int o = 0;
+        if (neg) buf[o++] = '-';
+        while (n > 0) buf[o++] = d[--n];
+        buf[o] = 0;
+        return;
+    }
     snprintf(buf, 32, "%.16g", x);
 }

@@ -726,19 +726,49 @@ static int wflush(wout *w, int force, char *err, size_t errlen)
     return rc;
 }
 
+/* The writer's hot path: no printf. */
+static void put_u(af_buf *b, uint32_t v)
+{
+    char d[12];
+    int n = 0;
+    do d[n++] = (char)('0' + v % 10); while ((v /= 10) > 0);
+    char o[12];
+    for (int i = 0; i < n; i++) o[i] = d[n - 1 - i];
+    af_buf_put(b, o, (size_t)n);
+}
+
 static void put_ref(af_buf *b, uint32_t row, uint32_t col)
 {
-    char r[16];
-    af_buf_puts(b, xlsx_ref_fmt(r, row, col));
+    char c[4];
+    af_buf_puts(b, xlsx_col_name(col, c));
+    put_u(b, row);
+}
+
+/* "<" pfx name, e.g. tag(b, "</", "x:", "c>") */
+static void tag(af_buf *b, const char *open, const char *pfx, const char *name)
+{
+    af_buf_puts(b, open);
+    af_buf_puts(b, pfx);
+    af_buf_puts(b, name);
+}
+
+static void put_style(af_buf *b, uint32_t style)
+{
+    if (!style) return;
+    af_buf_puts(b, " s=\"");
+    put_u(b, style);
+    af_buf_putc(b, '"');
 }
 
 static void put_istr(af_buf *b, const char *pfx, const char *s, size_t n)
 {
-    af_buf_printf(b, "<%sis><%st", pfx, pfx);
+    tag(b, "<", pfx, "is>");
+    tag(b, "<", pfx, "t");
     if (xlsx_edge_space(s, n)) af_buf_puts(b, " xml:space=\"preserve\"");
     af_buf_putc(b, '>');
     xlsx__esc(b, s, n, 0);
-    af_buf_printf(b, "</%st></%sis>", pfx, pfx);
+    tag(b, "</", pfx, "t>");
+    tag(b, "</", pfx, "is>");
 }
 
 static const char *type_attr(int t)
@@ -761,14 +791,18 @@ static void write_model_cell(xlsx_sheet *sh, af_buf *b, uint32_t row, const xcel
     int keep_v = c->v && !(c->fml && sh->stale);
     int has_is = !c->fml && c->t == XT_INLINE && c->v;
     if (!keep_v && !c->fml && !c->ext && !c->attrs && style == 0) return;
-    af_buf_printf(b, "<%sc r=\"", p);
+    tag(b, "<", p, "c r=\"");
     put_ref(b, row, c->col);
     af_buf_putc(b, '"');
-    if (style) af_buf_printf(b, " s=\"%u\"", style);
+    put_style(b, style);
     const char *t = NULL;
     if (c->fml) t = keep_v && c->t != XT_N ? type_attr(c->t) : NULL;
     else if (keep_v) t = type_attr(c->t);
-    if (t) af_buf_printf(b, " t=\"%s\"", t);
+    if (t) {
+        af_buf_puts(b, " t=\"");
+        af_buf_puts(b, t);
+        af_buf_putc(b, '"');
+    }
     if (c->attrs) af_buf_puts(b, c->attrs);
     if (!c->fml && !keep_v && !c->ext) {
         af_buf_puts(b, "/>");
@@ -776,12 +810,12 @@ static void write_model_cell(xlsx_sheet *sh, af_buf *b, uint32_t row, const xcel
     }
     af_buf_putc(b, '>');
     if (c->fml) {
-        af_buf_printf(b, "<%sf", p);
+        tag(b, "<", p, "f");
         if (c->fattr) af_buf_puts(b, c->fattr);
         if (c->f && c->f[0]) {
             af_buf_putc(b, '>');
             xlsx__esc(b, c->f, strlen(c->f), 0);
-            af_buf_printf(b, "</%sf>", p);
+            tag(b, "</", p, "f>");
         } else {
             af_buf_puts(b, "/>");
         }
@@ -790,12 +824,12 @@ static void write_model_cell(xlsx_sheet *sh, af_buf *b, uint32_t row, const xcel
         if (c->is) af_buf_puts(b, c->is);
         else put_istr(b, p, c->v, strlen(c->v));
     } else if (keep_v) {
-        af_buf_printf(b, "<%sv>", p);
+        tag(b, "<", p, "v>");
         xlsx__esc(b, c->v, strlen(c->v), 0);
-        af_buf_printf(b, "</%sv>", p);
+        tag(b, "</", p, "v>");
     }
     if (c->ext) af_buf_puts(b, c->ext);
-    af_buf_printf(b, "</%sc>", p);
+    tag(b, "</", p, "c>");
 }
 
 static void write_block_cell(xlsx_sheet *sh, af_buf *b, uint32_t row, uint32_t col,
@@ -804,10 +838,10 @@ static void write_block_cell(xlsx_sheet *sh, af_buf *b, uint32_t row, uint32_t c
     const char *p = sh->pfx;
     int empty = bc->kind == XLSX_V_NONE || (bc->len == 0 && bc->kind != XLSX_V_BOOL);
     if (empty && style == 0) return;
-    af_buf_printf(b, "<%sc r=\"", p);
+    tag(b, "<", p, "c r=\"");
     put_ref(b, row, col);
     af_buf_putc(b, '"');
-    if (style) af_buf_printf(b, " s=\"%u\"", style);
+    put_style(b, style);
     if (empty) {
         af_buf_puts(b, "/>");
         return;
@@ -818,23 +852,24 @@ static void write_block_cell(xlsx_sheet *sh, af_buf *b, uint32_t row, uint32_t c
         put_istr(b, p, bc->s, bc->len);
         break;
     case XLSX_BK_FORMULA:
-        af_buf_printf(b, "><%sf>", p);
+        tag(b, "><", p, "f>");
         xlsx__esc(b, bc->s, bc->len, 0);
-        af_buf_printf(b, "</%sf>", p);
+        tag(b, "</", p, "f>");
         break;
     case XLSX_V_BOOL:
     case XLSX_BK_ERROR:
-        af_buf_printf(b, " t=\"%s\"><%sv>", bc->kind == XLSX_V_BOOL ? "b" : "e", p);
+        af_buf_puts(b, bc->kind == XLSX_V_BOOL ? " t=\"b\">" : " t=\"e\">");
+        tag(b, "<", p, "v>");
         xlsx__esc(b, bc->s, bc->len, 0);
-        af_buf_printf(b, "</%sv>", p);
+        tag(b, "</", p, "v>");
         break;
     default: /* numbers and dates */
-        af_buf_printf(b, "><%sv>", p);
+        tag(b, "><", p, "v>");
         af_buf_put(b, bc->s, bc->len);
-        af_buf_printf(b, "</%sv>", p);
+        tag(b, "</", p, "v>");
         break;
     }
-    af_buf_printf(b, "</%sc>", p);
+    tag(b, "</", p, "c>");
 }
 
 static void set_dimension(xlsx_sheet *sh)
@@ -885,7 +920,9 @@ int xlsx__sheet_write(xlsx_sheet *sh, xlsx_put_fn put, void *ud, char *err, size
         if (nx < 0) rc = -1;
         if (nx <= 0) break;
         size_t mark_len = w.buf.len;
-        af_buf_printf(&w.buf, "<%srow r=\"%u\"", p, m.r);
+        tag(&w.buf, "<", p, "row r=\"");
+        put_u(&w.buf, m.r);
+        af_buf_putc(&w.buf, '"');
         if (m.mrow && m.mrow->attrs) af_buf_puts(&w.buf, m.mrow->attrs);
         af_buf_putc(&w.buf, '>');
         size_t body = w.buf.len;
@@ -894,9 +931,11 @@ int xlsx__sheet_write(xlsx_sheet *sh, xlsx_put_fn put, void *ud, char *err, size
             if (c->bc) write_block_cell(sh, &w.buf, m.r, c->col, c->bc, c->style);
             else if (c->mc) write_model_cell(sh, &w.buf, m.r, c->mc, c->style);
             else if (c->style) {
-                af_buf_printf(&w.buf, "<%sc r=\"", p);
+                tag(&w.buf, "<", p, "c r=\"");
                 put_ref(&w.buf, m.r, c->col);
-                af_buf_printf(&w.buf, "\" s=\"%u\"/>", c->style);
+                af_buf_putc(&w.buf, '"');
+                put_style(&w.buf, c->style);
+                af_buf_puts(&w.buf, "/>");
             }
         }
         if (w.buf.len == body) {
@@ -908,7 +947,7 @@ int xlsx__sheet_write(xlsx_sheet *sh, xlsx_put_fn put, void *ud, char *err, size
             w.buf.len--; /* <row .../> */
             af_buf_puts(&w.buf, "/>");
         } else {
-            af_buf_printf(&w.buf, "</%srow>", p);
+            tag(&w.buf, "</", p, "row>");
         }
         rc = wflush(&w, 0, err, errlen);
     }
