@@ -29,13 +29,13 @@ cat > "$tmp/t.json" <<EOF2
 [{"name": "big", "source_path": "$tmp/big.csv",
   "dtypes": {"id": "int", "qty": "int", "price": "float", "day": "date", "ts": "datetime", "ok": "bool"}}]
 EOF2
-printf '%-8s %10s %10s %12s %12s\n' rows seconds "peak MB" "csv MB" "xlsx MB"
+printf '%-8s %10s %10s %10s %10s %10s\n' rows wall-s cpu-s "peak MB" "csv MB" "xlsx MB"
 for n in 50000 100000 200000; do
     gen "$n"
-    /usr/bin/time -f '%e %M' -o "$tmp/time" "$bin" --fill file "$tmp/t.xlsx" "$tmp/out.xlsx" "$tmp/t.json" > "$tmp/log" ||
+    /usr/bin/time -f '%e %U %M' -o "$tmp/time" "$bin" --fill file "$tmp/t.xlsx" "$tmp/out.xlsx" "$tmp/t.json" > "$tmp/log" ||
         { cat "$tmp/log"; exit 1; }
-    read -r secs kb < "$tmp/time"
-    printf '%-8s %10s %10.1f %12.1f %12.1f\n' "$n" "$secs" "$(echo "$kb / 1024" | bc -l)" \
-        "$(echo "$(stat -c %s "$tmp/big.csv") / 1048576" | bc -l)" \
-        "$(echo "$(stat -c %s "$tmp/out.xlsx") / 1048576" | bc -l)"
+    read -r secs cpu kb < "$tmp/time"
+    awk -v n="$n" -v s="$secs" -v c="$cpu" -v kb="$kb" -v csv="$(stat -c %s "$tmp/big.csv")" \
+        -v out="$(stat -c %s "$tmp/out.xlsx")" \
+        'BEGIN { printf "%-8s %10s %10s %10.1f %10.1f %10.1f\n", n, s, c, kb / 1024, csv / 1048576, out / 1048576 }'
 done
