@@ -1241,11 +1241,8 @@ int xlsx_insert_rows(xlsx_sheet *sh, uint32_t idx, uint32_t n, char *err, size_t
         if (b->sheets[i].sh || !b->sheets[i].worksheet || !b->sheets[i].part_name) continue;
         if (xlsx__sheet_load(b, &b->sheets[i], err, errlen) < 0) return -1;
     }
-    /* cells and row attributes move */
-    for (size_t i = row_lower(sh, idx); i < sh->nrows; i++) sh->rows[i].r += n;
-    for (size_t k = 0; k < sh->nblocks; k++) xlsx__block_insert(sh->blocks[k], idx, n);
-    mark(sh);
-    /* references to them */
+    /* references to the rows that move (while cells are still where shared
+     * formulas were written) */
     for (size_t i = 0; i < b->nsheets; i++) {
         xlsx_sheet *o = b->sheets[i].sh;
         if (!o) continue;
@@ -1254,6 +1251,10 @@ int xlsx_insert_rows(xlsx_sheet *sh, uint32_t idx, uint32_t n, char *err, size_t
         if (dom_shift(o, xmlDocGetRootElement(o->doc), sh->title, same, idx, n)) mark(o);
     }
     xlsx__names_shift(b, sh->title, idx, n);
+    /* cells and row attributes move */
+    for (size_t i = row_lower(sh, idx); i < sh->nrows; i++) sh->rows[i].r += n;
+    for (size_t k = 0; k < sh->nblocks; k++) xlsx__block_insert(sh->blocks[k], idx, n);
+    mark(sh);
     return shift_related(sh, idx, n, err, errlen);
 }
 

@@ -70,16 +70,23 @@ static const char *PY_HEAD =
     "ws = wb.active\n"
     "ws.title = 'Report'\n";
 
-/* Makes a template with openpyxl: body is Python working on wb / ws. */
-static const char *tmpl(const char *file, const char *body)
+/* Makes a template with openpyxl: body is Python working on wb / ws; post
+ * (may be NULL) runs after the save, with the path in `path`. */
+static const char *tmpl_post(const char *file, const char *body, const char *post)
 {
     const char *path = path_of(file);
     const char *script = path_of("make.py");
-    write_file(script, af_sprintf(A, "%s%s\nwb.save(sys.argv[1])\n", PY_HEAD, body));
+    write_file(script, af_sprintf(A, "%s%s\nwb.save(sys.argv[1])\npath = sys.argv[1]\n%s\n",
+                                  PY_HEAD, body, post ? post : ""));
     int st;
     char *out = slurp_cmd(af_sprintf(A, "/usr/bin/python3 %s %s 2>&1", script, path), &st);
     if (st != 0) printf("#   template %s: %s\n", file, out);
     return path;
+}
+
+static const char *tmpl(const char *file, const char *body)
+{
+    return tmpl_post(file, body, NULL);
 }
 
 static const char *PY_DUMP =
@@ -552,6 +559,65 @@ static void enterprise_needs_sheet(void)
     xlsx_free(b);
 }
 
+
+static void insertion_moves_everything(void)
+{
+    /* shared formulas (written by hand: openpyxl cannot), a table, a comment
+     * and a hyperlink all sit at or below the insertion point */
+    const char *tpl = tmpl_post(
+        "x.xlsx",
+        "from openpyxl.worksheet.table import Table\n"
+        "from openpyxl.comments import Comment\n"
+        "for i in range(1, 21): ws.cell(row=i, column=1, value=i)\n"
+        "ws['D1'] = 'k'; ws['E1'] = 'v'\n"
+        "for i in range(2, 7): ws.cell(row=i, column=4, value='k%d' % i); ws.cell(row=i, column=5, value=i)\n"
+        "ws.add_table(Table(displayName='T1', ref='D1:E6'))\n"
+        "ws['A10'].comment = Comment('look here', 'afc')\n"
+        "from openpyxl.worksheet.hyperlink import Hyperlink\n"
+        "ws['A12'].hyperlink = Hyperlink(ref='A12', location='Report!A15')\n"
+        "ws['B1'] = 'SHARED'\n"
+        "ws.print_area = 'A1:E20'\n",
+        "import zipfile, re\n"
+        "zin = zipfile.ZipFile(path); items = [(i, zin.read(i.filename)) for i in zin.infolist()]\n"
+        "zin.close(); z = zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED)\n"
+        "for i, d in items:\n"
+        "    if i.filename == 'xl/worksheets/sheet1.xml':\n"
+        "        d = re.sub(rb'<c r=\"B1\"[^>]*>.*?</c>', b'<c r=\"B1\"><f t=\"shared\" ref=\"B1:B20\" si=\"0\">A1*2</f></c>', d)\n"
+        "        for r in range(2, 21):\n"
+        "            d = d.replace(b'<c r=\"A%d\" t=\"n\"><v>%d</v></c>' % (r, r),\n"
+        "                b'<c r=\"A%d\" t=\"n\"><v>%d</v></c><c r=\"B%d\"><f t=\"shared\" si=\"0\"/></c>' % (r, r, r))\n"
+        "    z.writestr(i, d)\n"
+        "z.close()\n");
+    const char *out = path_of("moves.xlsx");
+    char err[4096];
+    af_value *r = run(SMALL, tpl, out,
+                      "[{\"sheet\": \"Report\", \"cell\": \"A5\", \"insert\": \"below\", "
+                      "\"rows_json\": [[\"new1\"], [\"new2\"]]}]",
+                      0, err, sizeof err);
+    if (!r) printf("#   %s\n", err);
+    T_CHECK(r != NULL);
+    if (!r) return;
+    af_value *d = dump(out);
+    T_CELL(d, "Report", "A5", "new1");
+    T_CELL(d, "Report", "A7", "5");
+    T_CELL(d, "Report", "B3", "=A3*2");
+    T_CELL(d, "Report", "B5", "(no cell)"); /* inserted rows are empty */
+    T_CELL(d, "Report", "B7", "=A7*2");     /* the old B5, expanded from the shared formula */
+    T_CELL(d, "Report", "B22", "=A22*2");
+    T_CELL(d, "Report", "E8", "6"); /* last table row */
+    int st;
+    char *x = slurp_cmd(af_sprintf(A, "unzip -p '%s' xl/tables/table1.xml xl/comments/comment1.xml "
+                                      "xl/worksheets/sheet1.xml xl/workbook.xml",
+                                   out),
+                        &st);
+    T_CHECK(strstr(x, "ref=\"D1:E8\"") != NULL);       /* the table grew around the rows */
+    T_CHECK(strstr(x, "<comment ref=\"A12\"") != NULL); /* the comment moved with its cell */
+    T_CHECK(strstr(x, "ref=\"A14\" location=") != NULL);
+    T_CHECK(strstr(x, "location=\"Report!A17\"") != NULL);
+    T_CHECK(strstr(x, "'Report'!$A$1:$E$22") != NULL); /* print area */
+    T_CHECK(strstr(x, "t=\"shared\"") == NULL);
+}
+
 /* ---- excel_fill_from_file -------------------------------------------------------------------- */
 
 static const char *CSV =
@@ -902,6 +968,7 @@ int main(int argc, char **argv)
         T_RUN(small_named_range);
         T_RUN(small_guards);
         T_RUN(enterprise_needs_sheet);
+        T_RUN(insertion_moves_everything);
         T_RUN(file_data_sheet);
         T_RUN(file_data_sheet_existing);
         T_RUN(file_report_region);
