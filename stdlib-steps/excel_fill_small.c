@@ -27,12 +27,34 @@ static const af_output outputs[] = {
     {NULL, NULL, NULL},
 };
 
-static const char *const target_keys[] = {
-    "name", "sheet", "anchor", "cell", "rows_json", "columns_json", "row_count", "insert",
-    "anchor_is_marker", "template_has_header", "header_mode", "header_style", "header_clear",
-    "header_clear_width", "anchor_clear", "anchor_clear_mode", "anchor_clear_width", "type_cast",
-    "dtypes", "dtypes_json", "style_mode", "style_row_offset", "style_apply", "clear_style_row",
-    "max_rows", "max_total_rows", "max_cols", NULL};
+static const char *const target_keys[] = {"name",
+                                          "sheet",
+                                          "anchor",
+                                          "cell",
+                                          "rows_json",
+                                          "columns_json",
+                                          "row_count",
+                                          "insert",
+                                          "anchor_is_marker",
+                                          "template_has_header",
+                                          "header_mode",
+                                          "header_style",
+                                          "header_clear",
+                                          "header_clear_width",
+                                          "anchor_clear",
+                                          "anchor_clear_mode",
+                                          "anchor_clear_width",
+                                          "type_cast",
+                                          "dtypes",
+                                          "dtypes_json",
+                                          "style_mode",
+                                          "style_row_offset",
+                                          "style_apply",
+                                          "clear_style_row",
+                                          "max_rows",
+                                          "max_total_rows",
+                                          "max_cols",
+                                          NULL};
 
 static int cancelled(void *ud)
 {

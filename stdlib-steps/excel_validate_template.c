@@ -18,7 +18,8 @@ static const af_input inputs[] = {
 
 static const af_output outputs[] = {
     {"template_ok", "bool", "true (the step fails when something is missing)"},
-    {"found_named_ranges", "list[string]", "required names found as workbook defined names, sorted"},
+    {"found_named_ranges", "list[string]",
+     "required names found as workbook defined names, sorted"},
     {"found_anchor_cells", "list[string]", "required names found as anchor text cells, sorted"},
     {NULL, NULL, NULL},
 };

@@ -54,13 +54,13 @@ enum {
 };
 
 typedef struct xlsx_ref {
-    int kind;                    /* XLSX_REF_* */
-    uint32_t r1, c1, r2, c2;     /* rows of COLS and columns of ROWS are 0 */
+    int kind;                         /* XLSX_REF_* */
+    uint32_t r1, c1, r2, c2;          /* rows of COLS and columns of ROWS are 0 */
     unsigned char ar1, ac1, ar2, ac2; /* $ on row / column */
-    const char *sheet;           /* unquoted qualifier, NULL when unqualified */
-    int three_d;                 /* Sheet1:Sheet3!A1 */
-    int external;                /* [1]Sheet!A1: another workbook */
-    int invalid;                 /* set by a rewrite: the reference becomes #REF! */
+    const char *sheet;                /* unquoted qualifier, NULL when unqualified */
+    int three_d;                      /* Sheet1:Sheet3!A1 */
+    int external;                     /* [1]Sheet!A1: another workbook */
+    int invalid;                      /* set by a rewrite: the reference becomes #REF! */
 } xlsx_ref;
 
 /* Column letters (1-3 of them, any case) to a column number; -1 if not a
@@ -195,9 +195,9 @@ const char *xlsx_sheet_title(const xlsx_sheet *sh);
 /* Defined names. */
 typedef struct xlsx_name {
     const char *name;
-    const char *value;   /* formula text, e.g. Report!$B$5 */
-    int local;           /* has localSheetId */
-    uint32_t local_id;   /* position in <sheets> */
+    const char *value; /* formula text, e.g. Report!$B$5 */
+    int local;         /* has localSheetId */
+    uint32_t local_id; /* position in <sheets> */
 } xlsx_name;
 size_t xlsx_nnames(const xlsx_book *b);
 const xlsx_name *xlsx_name_at(const xlsx_book *b, size_t i);
@@ -297,9 +297,10 @@ const char *xlsx_sheet_autofilter_ref(xlsx_sheet *sh);
  * Returns NULL with err. */
 xlsx_block *xlsx_block_begin(xlsx_sheet *sh, uint32_t row0, uint32_t col0, const char *tmpdir,
                              char *err, size_t errlen);
-/* Appends the next row (n values; NONE values leave the cell as it is in
- * the model, like writing None). Returns 0 or -1 (bad string, aware
- * datetime, past the last row or column). */
+/* Appends the next row: n values for columns col0.. (a NONE value clears
+ * the cell's value, as writing None does; cells past n are left alone).
+ * Returns 0 or -1 (bad string, aware datetime, past the last row or
+ * column). */
 int xlsx_block_row(xlsx_block *bk, const xlsx_val *v, size_t n, char *err, size_t errlen);
 /* Stops recording the value kinds of block row i (0-based) for
  * xlsx_block_style_at; call before writing rows. */
@@ -310,18 +311,18 @@ uint32_t xlsx_block_width(const xlsx_block *bk);
 /* The style openpyxl would give the block cell at sheet (row, col): only
  * for the watched row, else the model style. */
 uint32_t xlsx_block_style_at(xlsx_block *bk, uint32_t row, uint32_t col);
-/* From now on the cells of columns col0..col0+n-1 of every block row get
- * style copy(src[j], cell style) (openpyxl's copy of a style row onto
- * every written row: `all_cols` makes it apply to missing cells of short
- * rows too, as excel_fill_from_file does). */
+/* Every block row's cells in columns col0..col0+n-1 get the style
+ * xlsx_style_copy(src[j], their style): excel_fill_from_file's copy of a
+ * style row onto the written rows, which also reaches the missing cells
+ * of short rows. */
 void xlsx_block_copy_styles(xlsx_block *bk, const uint32_t *src, uint32_t n);
 
 /* ---- xlsx_fill.c: the steps ---------------------------------------------- */
 
 typedef struct xlsx_env {
-    af_arena *arena;   /* outputs and scratch */
-    int enterprise;    /* anchor text search needs a sheet */
-    const char *tmpdir; /* spool files for streamed rows */
+    af_arena *arena;        /* outputs and scratch */
+    int enterprise;         /* anchor text search needs a sheet */
+    const char *tmpdir;     /* spool files for streamed rows */
     int64_t rows_threshold; /* step-level default for report_region targets */
     /* Resolves a user path (source_path) like af_path; NULL: used as is. */
     int (*resolve)(void *ud, const char *what, const char *path, const char **out, char *err,

@@ -77,7 +77,8 @@ void xlsx__block_free(xlsx_block *bk)
 uint32_t xlsx__block_row_at(const xlsx_block *bk, uint64_t i)
 {
     uint64_t r = bk->row0 + i;
-    for (size_t k = 0; k < bk->nsplits && bk->splits[k].at <= i; k++) r += bk->splits[k].add;
+    for (size_t k = 0; k < bk->nsplits && bk->splits[k].at <= i; k++)
+        r += bk->splits[k].add;
     return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
 }
 
@@ -91,12 +92,15 @@ void xlsx__block_insert(xlsx_block *bk, uint32_t idx, uint32_t n)
     uint64_t lo = 0, hi = bk->nrows;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (xlsx__block_row_at(bk, mid) < idx) lo = mid + 1;
-        else hi = mid;
+        if (xlsx__block_row_at(bk, mid) < idx)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     if (lo >= bk->nrows) return;
     size_t k = 0;
-    while (k < bk->nsplits && bk->splits[k].at < lo) k++;
+    while (k < bk->nsplits && bk->splits[k].at < lo)
+        k++;
     if (k < bk->nsplits && bk->splits[k].at == lo) {
         bk->splits[k].add += n;
         return;
@@ -140,7 +144,8 @@ int xlsx_block_row(xlsx_block *bk, const xlsx_val *v, size_t n, char *err, size_
         bk->watch_kind = calloc(n ? n : 1, 1);
         if (!bk->watch_kind) abort();
         bk->watch_n = (uint32_t)n;
-        for (size_t j = 0; j < n; j++) bk->watch_kind[j] = (uint8_t)v[j].kind;
+        for (size_t j = 0; j < n; j++)
+            bk->watch_kind[j] = (uint8_t)v[j].kind;
     }
     uint32_t cnt = (uint32_t)n;
     if (wr(bk, &cnt, 4, err, errlen) < 0) return -1;
@@ -151,7 +156,8 @@ int xlsx_block_row(xlsx_block *bk, const xlsx_val *v, size_t n, char *err, size_
         size_t len = 0;
         char num[32];
         switch (x->kind) {
-        case XLSX_V_NONE: break;
+        case XLSX_V_NONE:
+            break;
         case XLSX_V_NUM:
         case XLSX_V_DATE:
         case XLSX_V_DATETIME:
@@ -164,7 +170,9 @@ int xlsx_block_row(xlsx_block *bk, const xlsx_val *v, size_t n, char *err, size_
             xlsx_num_text(x->num, num);
             s = num, len = strlen(num);
             break;
-        case XLSX_V_BOOL: s = x->num != 0 ? "1" : "0", len = 1; break;
+        case XLSX_V_BOOL:
+            s = x->num != 0 ? "1" : "0", len = 1;
+            break;
         case XLSX_V_STR:
             if (xlsx__check_str(x->s, x->len, &len, err, errlen) < 0) {
                 size_t l = strlen(err);
@@ -280,7 +288,8 @@ int xlsx__block_next(xlsx_block *bk, xlsx_rowbuf *rb, char *err, size_t errlen)
         }
         af_buf_putc(&rb->bytes, 0);
     }
-    for (uint32_t j = 0; j < cnt; j++) rb->cells[j].s = af_buf_cstr(&rb->bytes) + rb->offs[j];
+    for (uint32_t j = 0; j < cnt; j++)
+        rb->cells[j].s = af_buf_cstr(&rb->bytes) + rb->offs[j];
     rb->n = cnt;
     return 1;
 }

@@ -84,13 +84,27 @@ void xlsx__esc(af_buf *b, const char *s, size_t n, int attr)
     for (; i < n; i++) {
         const char *rep = NULL;
         switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = attr ? "&quot;" : NULL; break;
-        case '\r': rep = "&#13;"; break;
-        case '\n': rep = attr ? "&#10;" : NULL; break;
-        case '\t': rep = attr ? "&#9;" : NULL; break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = attr ? "&quot;" : NULL;
+            break;
+        case '\r':
+            rep = "&#13;";
+            break;
+        case '\n':
+            rep = attr ? "&#10;" : NULL;
+            break;
+        case '\t':
+            rep = attr ? "&#9;" : NULL;
+            break;
         }
         if (!rep) {
             run++;
@@ -147,9 +161,9 @@ xmlDocPtr xlsx__doc(xlsx_book *b, xpart *p, char *err, size_t errlen)
         fail(err, errlen, "not an Excel workbook: part %s could not be read", p->name);
         return NULL;
     }
-    p->doc = xmlReadMemory(p->data ? p->data : "", (int)p->len, p->name, NULL,
-                           XML_PARSE_NONET | XML_PARSE_HUGE | XML_PARSE_NOWARNING |
-                               XML_PARSE_NOERROR);
+    p->doc =
+        xmlReadMemory(p->data ? p->data : "", (int)p->len, p->name, NULL,
+                      XML_PARSE_NONET | XML_PARSE_HUGE | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
     if (!p->doc || !xmlDocGetRootElement(p->doc)) {
         const xmlError *e = xmlGetLastError();
         fail(err, errlen, "not an Excel workbook: %s is not well-formed XML%s%s", p->name,
@@ -313,12 +327,16 @@ static const char *wbrel_add(xlsx_book *b, const char *type, const char *target)
 
 /* Children of <workbook> in schema order: a new child goes before the first
  * existing sibling that must follow it. */
-static const char *const wb_order[] = {
-    "fileVersion",    "fileSharing",       "workbookPr",     "workbookProtection",
-    "bookViews",      "sheets",            "functionGroups", "externalReferences",
-    "definedNames",   "calcPr",            "oleSize",        "customWorkbookViews",
-    "pivotCaches",    "smartTagPr",        "smartTagTypes",  "webPublishing",
-    "fileRecoveryPr", "webPublishObjects", "extLst",         NULL};
+static const char *const wb_order[] = {"fileVersion",    "fileSharing",
+                                       "workbookPr",     "workbookProtection",
+                                       "bookViews",      "sheets",
+                                       "functionGroups", "externalReferences",
+                                       "definedNames",   "calcPr",
+                                       "oleSize",        "customWorkbookViews",
+                                       "pivotCaches",    "smartTagPr",
+                                       "smartTagTypes",  "webPublishing",
+                                       "fileRecoveryPr", "webPublishObjects",
+                                       "extLst",         NULL};
 
 static int order_of(const char *const *order, const char *name)
 {
@@ -406,7 +424,8 @@ static int load_workbook(xlsx_book *b, char *err, size_t errlen)
     b->wb_dir = slash ? af_strndup(b->a, wbname, (size_t)(slash - wbname + 1)) : "";
 
     b->wbrels = xlsx__part(b, xlsx__rels_name(b, wbname));
-    if (!b->wbrels) return fail(err, errlen, "not an Excel workbook: the workbook has no relationships");
+    if (!b->wbrels)
+        return fail(err, errlen, "not an Excel workbook: the workbook has no relationships");
     xmlDocPtr rd = xlsx__doc(b, b->wbrels, err, errlen);
     if (!rd) return -1;
 
@@ -454,7 +473,9 @@ static int load_workbook(xlsx_book *b, char *err, size_t errlen)
             if (!xlsx__is(si, "si")) continue;
             af_buf_reset(&t);
             for (xmlNodePtr c = si->children; c; c = c->next) {
-                xmlNodePtr tn = xlsx__is(c, "t") ? c : xlsx__is(c, "r") ? xlsx__child(c, "t") : NULL;
+                xmlNodePtr tn = xlsx__is(c, "t")   ? c
+                                : xlsx__is(c, "r") ? xlsx__child(c, "t")
+                                                   : NULL;
                 if (!tn) continue;
                 xmlChar *v = xmlNodeGetContent(tn);
                 if (v) af_buf_puts(&t, (const char *)v);
@@ -519,7 +540,8 @@ xlsx_sheet *xlsx_sheet_get(xlsx_book *b, const char *name, char *err, size_t err
         if (strcmp(e->name, name)) continue;
         if (e->sh) return e->sh;
         if (!e->worksheet || !e->part_name) {
-            fail(err, errlen, "Sheet %s is not a worksheet (a chart sheet cannot hold cells)", name);
+            fail(err, errlen, "Sheet %s is not a worksheet (a chart sheet cannot hold cells)",
+                 name);
             return NULL;
         }
         if (xlsx__sheet_load(b, e, err, errlen) < 0) return NULL;
@@ -781,8 +803,7 @@ int xlsx_open(const char *path, xlsx_book **out, char *err, size_t errlen)
             }
             if (n == 0) break;
             if (data.len + (size_t)n > MAX_PART) {
-                fail(err, errlen, "Excel template %s: part %s is larger than 1 GiB", path,
-                     p->name);
+                fail(err, errlen, "Excel template %s: part %s is larger than 1 GiB", path, p->name);
                 af_buf_free(&data);
                 goto bad;
             }
@@ -814,7 +835,8 @@ bad:
 void xlsx_free(xlsx_book *b)
 {
     if (!b) return;
-    for (size_t i = 0; i < b->nblocks; i++) xlsx__block_free(b->blocks[i]);
+    for (size_t i = 0; i < b->nblocks; i++)
+        xlsx__block_free(b->blocks[i]);
     free(b->blocks);
     for (size_t i = 0; i < b->nsheets; i++)
         if (b->sheets[i].sh) xlsx__sheet_free(b->sheets[i].sh);
@@ -859,8 +881,10 @@ static int zbegin(struct archive *a, const char *name, time_t mtime, int64_t siz
     archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
     archive_entry_set_perm(e, dir ? 0755 : 0644);
     archive_entry_set_mtime(e, mtime, 0);
-    if (size >= 0) archive_entry_set_size(e, size);
-    else archive_entry_unset_size(e);
+    if (size >= 0)
+        archive_entry_set_size(e, size);
+    else
+        archive_entry_unset_size(e);
     int rc = archive_write_header(a, e);
     archive_entry_free(e);
     if (rc != ARCHIVE_OK)
@@ -957,7 +981,8 @@ int xlsx_save(xlsx_book *b, int fd, char *err, size_t errlen)
     while ((r = archive_read_next_header(in, &ent)) == ARCHIVE_OK) {
         const char *name = archive_entry_pathname(ent);
         /* parts were recorded in the same order at open */
-        while (idx < b->nparts && b->parts[idx]->is_new) idx++;
+        while (idx < b->nparts && b->parts[idx]->is_new)
+            idx++;
         xpart *p = idx < b->nparts ? b->parts[idx] : NULL;
         idx++;
         if (!p || !name || strcmp(p->name, name[0] == '/' ? name + 1 : name)) {
@@ -974,8 +999,9 @@ int xlsx_save(xlsx_book *b, int fd, char *err, size_t errlen)
             continue;
         }
         /* a binary part: copied from the template as it streams by */
-        if (zbegin(out, p->name, p->mtime, archive_entry_size_is_set(ent) ? archive_entry_size(ent) : -1,
-                   0, err, errlen) < 0)
+        if (zbegin(out, p->name, p->mtime,
+                   archive_entry_size_is_set(ent) ? archive_entry_size(ent) : -1, 0, err,
+                   errlen) < 0)
             goto done;
         zw z = {out, p->name};
         char chunk[65536];

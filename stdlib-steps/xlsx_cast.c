@@ -91,7 +91,8 @@ static void strip(const char *s, size_t n, size_t *a, size_t *b)
     size_t j = n;
     while (j > i) {
         size_t st = j - 1;
-        while (st > i && (u[st] & 0xc0) == 0x80) st--;
+        while (st > i && (u[st] & 0xc0) == 0x80)
+            st--;
         uint32_t cp;
         utf8_next(u + st, j - st, &cp);
         if (!xlsx_py_isspace(cp)) break;
@@ -201,7 +202,7 @@ int xlsx_py_int(const char *s0, size_t n0, double *d)
     if (e == 0 || e != b || bl >= sizeof buf - 1) return 0;
     buf[bl] = 0;
     *d = strtod(buf, NULL); /* correctly rounded, as float(int(s)) */
-    if (*d == 0) *d = 0; /* ints have no negative zero */
+    if (*d == 0) *d = 0;    /* ints have no negative zero */
     return 1;
 }
 
@@ -243,8 +244,10 @@ int xlsx_py_float(const char *s0, size_t n0, double *d)
     if (e < b && s[e] == '.') {
         buf[bl++] = '.';
         size_t f = digits_us(s, e + 1, b, buf, &bl, sizeof buf);
-        if (f) have = 1, e = f;
-        else e = e + 1;
+        if (f)
+            have = 1, e = f;
+        else
+            e = e + 1;
     }
     if (!have) return 0;
     if (e < b && (s[e] == 'e' || s[e] == 'E')) {
@@ -424,7 +427,8 @@ frac:;
     static const int corr[] = {100000, 10000, 1000, 100, 10};
     if (k < 6) *us *= corr[k - 1];
     p += k;
-    while (p < end && is_digit(*p)) p++;
+    while (p < end && is_digit(*p))
+        p++;
     return p < end ? 1 : (next != 0);
 }
 
@@ -438,7 +442,8 @@ int xlsx_iso_datetime(const char *s, size_t n, xlsx_dt *out)
     if (n > sep) {
         const char *p = s + sep + 1, *end = s + n;
         const char *tz = p;
-        while (tz < end && *tz != 'Z' && *tz != '+' && *tz != '-') tz++;
+        while (tz < end && *tz != 'Z' && *tz != '+' && *tz != '-')
+            tz++;
         char next = tz < end ? *tz : 0;
         int rv = parse_hms(p, tz, next, &dt.h, &dt.mi, &dt.s, &dt.us);
         if (rv < 0) return 0;
@@ -515,20 +520,28 @@ void xlsx_cast_text(const char *s, size_t n, xlsx_dtype t, xlsx_val *out)
     xlsx_dt dt;
     switch (t) {
     case XLSX_DT_INT:
-        if (xlsx_py_int(s, n, &d)) out->kind = XLSX_V_NUM, out->num = d;
-        else as_str(s, n, out);
+        if (xlsx_py_int(s, n, &d))
+            out->kind = XLSX_V_NUM, out->num = d;
+        else
+            as_str(s, n, out);
         return;
     case XLSX_DT_FLOAT:
-        if (xlsx_py_float(s, n, &d)) out->kind = XLSX_V_NUM, out->num = d;
-        else as_str(s, n, out);
+        if (xlsx_py_float(s, n, &d))
+            out->kind = XLSX_V_NUM, out->num = d;
+        else
+            as_str(s, n, out);
         return;
     case XLSX_DT_BOOL:
-        if (parse_bool(s, n, &b)) out->kind = XLSX_V_BOOL, out->num = b;
-        else as_str(s, n, out);
+        if (parse_bool(s, n, &b))
+            out->kind = XLSX_V_BOOL, out->num = b;
+        else
+            as_str(s, n, out);
         return;
     case XLSX_DT_DATE:
-        if (xlsx_iso_date(s, n, &dt)) out->kind = XLSX_V_DATE, out->num = xlsx_dt_serial(&dt);
-        else as_str(s, n, out);
+        if (xlsx_iso_date(s, n, &dt))
+            out->kind = XLSX_V_DATE, out->num = xlsx_dt_serial(&dt);
+        else
+            as_str(s, n, out);
         return;
     case XLSX_DT_DATETIME:
         if (ref_datetime(s, n, &dt)) {
@@ -539,7 +552,9 @@ void xlsx_cast_text(const char *s, size_t n, xlsx_dtype t, xlsx_val *out)
             as_str(s, n, out);
         }
         return;
-    default: as_str(s, n, out); return;
+    default:
+        as_str(s, n, out);
+        return;
     }
 }
 
@@ -593,10 +608,13 @@ void xlsx_num_text(double x, char buf[32])
         char d[24];
         int n = 0, neg = v < 0 || (v == 0 && signbit(x));
         unsigned long long u = v < 0 ? (unsigned long long)-v : (unsigned long long)v;
-        do d[n++] = (char)('0' + u % 10); while ((u /= 10) > 0);
+        do
+            d[n++] = (char)('0' + u % 10);
+        while ((u /= 10) > 0);
         int o = 0;
         if (neg) buf[o++] = '-';
-        while (n > 0) buf[o++] = d[--n];
+        while (n > 0)
+            buf[o++] = d[--n];
         buf[o] = 0;
         return;
     }

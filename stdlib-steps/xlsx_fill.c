@@ -106,10 +106,14 @@ static const char *choice(af_arena *a, const af_value *v, const char *def)
 static const char *type_word(const af_value *v)
 {
     switch (v ? v->type : AF_NULL) {
-    case AF_NULL: return "NoneType";
-    case AF_LIST: return "list";
-    case AF_MAP: return "dict";
-    default: return "object";
+    case AF_NULL:
+        return "NoneType";
+    case AF_LIST:
+        return "list";
+    case AF_MAP:
+        return "dict";
+    default:
+        return "object";
     }
 }
 
@@ -117,8 +121,12 @@ static const char *type_word(const af_value *v)
 static int pyint(af_arena *a, const af_value *v, int64_t *out, char *err, size_t errlen)
 {
     switch (v ? v->type : AF_NULL) {
-    case AF_BOOL: *out = v->u.b; return 0;
-    case AF_INT: *out = v->u.i; return 0;
+    case AF_BOOL:
+        *out = v->u.b;
+        return 0;
+    case AF_INT:
+        *out = v->u.i;
+        return 0;
     case AF_DOUBLE:
         if (isnan(v->u.d)) return fail(err, errlen, "cannot convert float NaN to integer");
         if (isinf(v->u.d)) return fail(err, errlen, "cannot convert float infinity to integer");
@@ -147,8 +155,10 @@ static const af_value *maybe_json(af_arena *a, const af_value *v)
     if (!v || v->type != AF_STR) return v;
     const char *s = v->u.s.ptr;
     size_t n = v->u.s.len, i = 0, j = n;
-    while (i < j && (s[i] == ' ' || (s[i] >= 9 && s[i] <= 13))) i++;
-    while (j > i && (s[j - 1] == ' ' || (s[j - 1] >= 9 && s[j - 1] <= 13))) j--;
+    while (i < j && (s[i] == ' ' || (s[i] >= 9 && s[i] <= 13)))
+        i++;
+    while (j > i && (s[j - 1] == ' ' || (s[j - 1] >= 9 && s[j - 1] <= 13)))
+        j--;
     if (i == j) return v;
     if (!((s[i] == '[' && s[j - 1] == ']') || (s[i] == '{' && s[j - 1] == '}'))) return v;
     af_value *out;
@@ -167,7 +177,8 @@ static int as_list(af_arena *a, const af_value *v, const af_value ***items, size
     }
     if (v->type == AF_MAP) {
         const af_value **k = af_alloc(a, (v->u.map.n + 1) * sizeof *k);
-        for (size_t i = 0; i < v->u.map.n; i++) k[i] = af_str(a, v->u.map.pairs[i].key);
+        for (size_t i = 0; i < v->u.map.n; i++)
+            k[i] = af_str(a, v->u.map.pairs[i].key);
         *items = k;
         *n = v->u.map.n;
         return 0;
@@ -191,8 +202,10 @@ static int is_a1(af_arena *a, const char *s, char **clean)
     *o = 0;
     if (clean) *clean = n;
     size_t i = 0, l = 0, d = 0;
-    while (n[i] >= 'A' && n[i] <= 'Z') i++, l++;
-    while (n[i] >= '0' && n[i] <= '9') i++, d++;
+    while (n[i] >= 'A' && n[i] <= 'Z')
+        i++, l++;
+    while (n[i] >= '0' && n[i] <= '9')
+        i++, d++;
     return !n[i] && l >= 1 && l <= 3 && d >= 1 && d <= 7;
 }
 
@@ -223,7 +236,8 @@ static int resolve_cell(xlsx_book *b, const char *sheet_name, const char *sh, co
                         loc *out, char *err, size_t errlen)
 {
     char *clean;
-    if (!is_a1(b->a, a1, &clean)) return fail(err, errlen, "Invalid Excel cell reference: %s", clean);
+    if (!is_a1(b->a, a1, &clean))
+        return fail(err, errlen, "Invalid Excel cell reference: %s", clean);
     uint32_t r, c;
     if (xlsx_cell_parse(clean, &r, &c) < 0)
         return fail(err, errlen, "Invalid Excel cell reference: %s (outside the sheet)", clean);
@@ -299,9 +313,12 @@ static const char *cell_str(af_arena *a, const xlsx_cellview *c)
 {
     switch (c->kind) {
     case XLSX_C_STR:
-    case XLSX_C_ERROR: return c->text;
-    case XLSX_C_BOOL: return c->text[0] == '1' ? "True" : "False";
-    case XLSX_C_FORMULA: return af_sprintf(a, "=%s", c->text);
+    case XLSX_C_ERROR:
+        return c->text;
+    case XLSX_C_BOOL:
+        return c->text[0] == '1' ? "True" : "False";
+    case XLSX_C_FORMULA:
+        return af_sprintf(a, "=%s", c->text);
     case XLSX_C_NUM:
         if (strpbrk(c->text, ".eE")) {
             af_buf b = {0};
@@ -311,7 +328,8 @@ static const char *cell_str(af_arena *a, const xlsx_cellview *c)
             return s;
         }
         return c->text;
-    default: return NULL;
+    default:
+        return NULL;
     }
 }
 
@@ -366,7 +384,8 @@ static int sample_cb(void *ud, const xlsx_cellview *c)
 static const char *sheetnames_repr(xlsx_book *b)
 {
     af_value *l = af_list(b->a);
-    for (size_t i = 0; i < xlsx_nsheets(b); i++) af_list_push(b->a, l, af_str(b->a, xlsx_sheet_name_at(b, i)));
+    for (size_t i = 0; i < xlsx_nsheets(b); i++)
+        af_list_push(b->a, l, af_str(b->a, xlsx_sheet_name_at(b, i)));
     return pyrepr(b->a, l);
 }
 
@@ -432,8 +451,9 @@ static int resolve_anchor(xlsx_env *env, xlsx_book *b, const char *sheet_name, c
             xlsx_sheet *ws = xlsx_sheet_get(b, sm.title, err, errlen);
             if (ws && xlsx_sheet_scan(ws, sample_cb, &sm, err, errlen) < 0) break;
         }
-        return fail(err, errlen, "Excel anchor not found: %s. Workbook sheets=%s. ANCHOR-like "
-                                 "cells(sample)=%s",
+        return fail(err, errlen,
+                    "Excel anchor not found: %s. Workbook sheets=%s. ANCHOR-like "
+                    "cells(sample)=%s",
                     repr_str(a, an), sheetnames_repr(b), pyrepr(a, found));
     }
     if (!cell || !*cell)
@@ -477,7 +497,8 @@ static int collect_cb(void *ud, const xlsx_cellview *c)
     strset *s = ud;
     /* the values openpyxl reads with data_only=True that are str */
     const char *t = NULL;
-    if (c->kind == XLSX_C_STR || c->kind == XLSX_C_ERROR) t = c->text;
+    if (c->kind == XLSX_C_STR || c->kind == XLSX_C_ERROR)
+        t = c->text;
     else if (c->kind == XLSX_C_FORMULA && (c->ckind == XLSX_C_STR || c->ckind == XLSX_C_ERROR))
         t = c->ctext;
     if (t) strset_add(s, xlsx_norm(s->a, t, strlen(t), 0));
@@ -493,7 +514,8 @@ static af_value *sorted_list(af_arena *a, const char **v, size_t n)
 {
     qsort(v, n, sizeof *v, cmp_pystr);
     af_value *l = af_list(a);
-    for (size_t i = 0; i < n; i++) af_list_push(a, l, af_str(a, v[i]));
+    for (size_t i = 0; i < n; i++)
+        af_list_push(a, l, af_str(a, v[i]));
     return l;
 }
 
@@ -538,9 +560,12 @@ int xlsx_validate(xlsx_env *env, xlsx_book *b, const af_value *required, const c
     for (size_t i = 0; i < n; i++) {
         const af_value *x = req->u.list.items[i];
         const char *s = pystr(a, x);
-        if (x->type == AF_STR && xlsx_name_global(b, s)) named[nn++] = s;
-        else if (strset_has(&anchors, xlsx_norm(a, s, strlen(s), 0))) anch[na++] = s;
-        else af_list_push(a, missing, (af_value *)x);
+        if (x->type == AF_STR && xlsx_name_global(b, s))
+            named[nn++] = s;
+        else if (strset_has(&anchors, xlsx_norm(a, s, strlen(s), 0)))
+            anch[na++] = s;
+        else
+            af_list_push(a, missing, (af_value *)x);
     }
     if (missing->u.list.n)
         return fail(err, errlen, "Template missing named ranges or anchor cells: %s %s",
@@ -636,11 +661,11 @@ static int overlap_check(fill *f, const rect *r)
 typedef struct layout {
     const af_value *t;
     const char *sheet, *anchor, *cell;
-    loc at;             /* resolved anchor: (ws, r_anchor, c0) */
-    int named;          /* anchor is a workbook defined name */
-    int marker;         /* anchor_is_marker */
+    loc at;     /* resolved anchor: (ws, r_anchor, c0) */
+    int named;  /* anchor is a workbook defined name */
+    int marker; /* anchor_is_marker */
     uint32_t r0;
-    int tmpl_header;    /* template_has_header */
+    int tmpl_header; /* template_has_header */
 } layout;
 
 /* anchor_clear: after the anchor is resolved, before anything moves */
@@ -696,10 +721,14 @@ static int read_cast(fill *f, const af_value *t, const schema *sc, int *cast, co
 {
     const af_value *tc = get(t, "type_cast");
     const char *w = lower(f->a, truthy(tc) ? pystr(f->a, tc) : sc->n ? "schema" : "none");
-    if (!strcmp(w, "none")) *cast = CAST_NONE;
-    else if (!strcmp(w, "basic")) *cast = CAST_BASIC;
-    else if (!strcmp(w, "schema")) *cast = CAST_SCHEMA;
-    else return tfail(f, "invalid type_cast=%s", w);
+    if (!strcmp(w, "none"))
+        *cast = CAST_NONE;
+    else if (!strcmp(w, "basic"))
+        *cast = CAST_BASIC;
+    else if (!strcmp(w, "schema"))
+        *cast = CAST_SCHEMA;
+    else
+        return tfail(f, "invalid type_cast=%s", w);
     *word = w;
     return 0;
 }
@@ -711,16 +740,21 @@ static void read_layout(fill *f, layout *L, int from_file, int report_mode)
     const af_value *t = L->t;
     L->named = L->anchor && *L->anchor && xlsx_name_global(f->b, L->anchor) != NULL;
     int anchored = L->anchor && *L->anchor;
-    if (has(t, "anchor_is_marker")) L->marker = truthy(get(t, "anchor_is_marker"));
-    else if (from_file) L->marker = anchored && !L->named && report_mode;
-    else L->marker = anchored && !L->named;
+    if (has(t, "anchor_is_marker"))
+        L->marker = truthy(get(t, "anchor_is_marker"));
+    else if (from_file)
+        L->marker = anchored && !L->named && report_mode;
+    else
+        L->marker = anchored && !L->named;
     L->r0 = L->at.row + (L->marker ? 1 : 0);
-    if (has(t, "template_has_header")) L->tmpl_header = truthy(get(t, "template_has_header"));
-    else L->tmpl_header = anchored && L->marker && (!from_file || report_mode);
+    if (has(t, "template_has_header"))
+        L->tmpl_header = truthy(get(t, "template_has_header"));
+    else
+        L->tmpl_header = anchored && L->marker && (!from_file || report_mode);
 }
 
 typedef struct styling {
-    int copy;          /* style_mode copy_row */
+    int copy; /* style_mode copy_row */
     const char *mode, *apply;
     int64_t offset;
     int clear;
@@ -774,18 +808,29 @@ static int read_target_common(fill *f, const af_value *t, layout *L)
     return 0;
 }
 
-/* ---- excel_fill_small ------------------------------------------------------------------------- */
+/* ---- excel_fill_small -------------------------------------------------------------------------
+ */
 
 static int json_val(fill *f, const af_value *v, xlsx_val *out)
 {
     memset(out, 0, sizeof *out);
     switch (v ? v->type : AF_NULL) {
-    case AF_NULL: return 0;
-    case AF_BOOL: out->kind = XLSX_V_BOOL, out->num = v->u.b; return 0;
-    case AF_INT: out->kind = XLSX_V_NUM, out->num = (double)v->u.i; return 0;
-    case AF_DOUBLE: out->kind = XLSX_V_NUM, out->num = v->u.d; return 0;
-    case AF_STR: out->kind = XLSX_V_STR, out->s = v->u.s.ptr, out->len = v->u.s.len; return 0;
-    default: return tfail(f, "Cannot convert %s to Excel", pyrepr(f->a, v));
+    case AF_NULL:
+        return 0;
+    case AF_BOOL:
+        out->kind = XLSX_V_BOOL, out->num = v->u.b;
+        return 0;
+    case AF_INT:
+        out->kind = XLSX_V_NUM, out->num = (double)v->u.i;
+        return 0;
+    case AF_DOUBLE:
+        out->kind = XLSX_V_NUM, out->num = v->u.d;
+        return 0;
+    case AF_STR:
+        out->kind = XLSX_V_STR, out->s = v->u.s.ptr, out->len = v->u.s.len;
+        return 0;
+    default:
+        return tfail(f, "Cannot convert %s to Excel", pyrepr(f->a, v));
     }
 }
 
@@ -816,13 +861,15 @@ static int small_target(fill *f, const af_value *t, af_value *written)
     const af_value *max_rows = get(t, "max_rows"), *max_total = get(t, "max_total_rows");
     int64_t x, y;
     if (!none(max_rows) && !none(rc)) {
-        if (pyint(a, rc, &x, f->err, f->errlen) < 0 || pyint(a, max_rows, &y, f->err, f->errlen) < 0)
+        if (pyint(a, rc, &x, f->err, f->errlen) < 0 ||
+            pyint(a, max_rows, &y, f->err, f->errlen) < 0)
             return -1;
         if (x > y)
             return tfail(f, "row_count=%s exceed max_rows=%s", pystr(a, rc), pystr(a, max_rows));
     }
     if (!none(max_total) && !none(rc)) {
-        if (pyint(a, rc, &x, f->err, f->errlen) < 0 || pyint(a, max_total, &y, f->err, f->errlen) < 0)
+        if (pyint(a, rc, &x, f->err, f->errlen) < 0 ||
+            pyint(a, max_total, &y, f->err, f->errlen) < 0)
             return -1;
         if (x > y)
             return tfail(f, "row_count=%s exceed max_total_rows=%s", pystr(a, rc),
@@ -834,18 +881,21 @@ static int small_target(fill *f, const af_value *t, af_value *written)
         return tfail(f, "must set exactly one of anchor OR cell");
 
     const af_value *rows = maybe_json(a, get(t, "rows_json"));
-    const af_value *cols = none(get(t, "columns_json")) ? NULL : maybe_json(a, get(t, "columns_json"));
+    const af_value *cols =
+        none(get(t, "columns_json")) ? NULL : maybe_json(a, get(t, "columns_json"));
     if (rows && rows->type == AF_STR) return tfail(f, "rows_json must be valid JSON");
     if (cols && cols->type == AF_STR) return tfail(f, "columns_json must be valid JSON");
     if (!none(rows) && truthy(rows) && rows->type != AF_LIST)
         return tfail(f, "rows_json must be a JSON array of rows");
 
-    if (resolve_anchor(f->env, b, L.sheet, L.anchor, L.cell, &L.at, f->err, f->errlen) < 0) return -1;
+    if (resolve_anchor(f->env, b, L.sheet, L.anchor, L.cell, &L.at, f->err, f->errlen) < 0)
+        return -1;
     xlsx_sheet *sh = L.at.sh;
     uint32_t c0 = L.at.col;
 
     const char *insert = choice(a, get(t, "insert"), "replace");
-    if (strcmp(insert, "below") && strcmp(insert, "replace")) return tfail(f, "invalid insert=%s", insert);
+    if (strcmp(insert, "below") && strcmp(insert, "replace"))
+        return tfail(f, "invalid insert=%s", insert);
     const char *hmode = choice(a, get(t, "header_mode"), "template");
     if (strcmp(hmode, "template") && strcmp(hmode, "override") && strcmp(hmode, "append"))
         return tfail(f, "invalid header_mode=%s", hmode);
@@ -863,8 +913,7 @@ static int small_target(fill *f, const af_value *t, af_value *written)
     for (size_t i = 0; i < nrows; i++) {
         const af_value *r = rows->u.list.items[i];
         if (none(r) || as_list(a, r, &data[i], &dlen[i]) < 0 || r->type == AF_MAP)
-            return tfail(f, "rows_json row %zu must be a JSON array, got %s", i + 1,
-                         pyrepr(a, r));
+            return tfail(f, "rows_json row %zu must be a JSON array, got %s", i + 1, pyrepr(a, r));
     }
     const af_value **header = NULL;
     size_t nheader = 0;
@@ -884,7 +933,8 @@ static int small_target(fill *f, const af_value *t, af_value *written)
         vals[i] = af_alloc(a, (dlen[i] + 1) * sizeof **vals);
         for (size_t j = 0; j < dlen[i]; j++) {
             xlsx_dtype dt = XLSX_DT_STRING;
-            if (cast == CAST_SCHEMA) dt = j < nheader ? schema_dtype(&sc, pystr(a, header[j])) : XLSX_DT_STRING;
+            if (cast == CAST_SCHEMA)
+                dt = j < nheader ? schema_dtype(&sc, pystr(a, header[j])) : XLSX_DT_STRING;
             if (json_cast(f, data[i][j], cast, dt, &vals[i][j]) < 0) return -1;
         }
     }
@@ -934,14 +984,16 @@ static int small_target(fill *f, const af_value *t, af_value *written)
         srow = L.marker ? (int64_t)L.at.row + st.offset : (int64_t)L.r0 + st.offset;
         if (srow < 1) return fail(f->err, f->errlen, "Row or column values must be at least 1");
         cache = 1;
-        for (size_t j = 0; j < width; j++) xlsx_cell_touch(sh, (uint32_t)srow, c0 + (uint32_t)j);
+        for (size_t j = 0; j < width; j++)
+            xlsx_cell_touch(sh, (uint32_t)srow, c0 + (uint32_t)j);
     }
 
     if (write_header) {
         int64_t w = (int64_t)(nheader > width ? nheader : width);
         const af_value *hcw = get(t, "header_clear_width");
         char e[128];
-        if (!none(hcw) && pyint(a, hcw, &w, e, sizeof e) < 0) w = (int64_t)(nheader > width ? nheader : width);
+        if (!none(hcw) && pyint(a, hcw, &w, e, sizeof e) < 0)
+            w = (int64_t)(nheader > width ? nheader : width);
         if (!has(t, "header_clear") || truthy(get(t, "header_clear"))) {
             if (w > 0 && clear_segment(f, sh, L.r0, c0, w) < 0) return -1;
         }
@@ -962,16 +1014,17 @@ static int small_target(fill *f, const af_value *t, af_value *written)
         }
     }
     for (size_t i = 0; i < nrows; i++) {
-        if (f->env->cancelled && f->env->cancelled(f->env->ud))
-            return tfail(f, "cancelled");
+        if (f->env->cancelled && f->env->cancelled(f->env->ud)) return tfail(f, "cancelled");
         uint32_t row = data_start + (uint32_t)i;
         for (size_t j = 0; j < dlen[i]; j++) {
             uint32_t col = c0 + (uint32_t)j;
             if (set_cell(f, sh, row, col, &vals[i][j]) < 0) return -1;
-            if (cache && applies(st.apply, "data") && j < width) copy_from(b, sh, (uint32_t)srow, row, col);
+            if (cache && applies(st.apply, "data") && j < width)
+                copy_from(b, sh, (uint32_t)srow, row, col);
         }
     }
-    if (cache && st.clear && clear_segment(f, sh, (uint32_t)srow, c0, (int64_t)width) < 0) return -1;
+    if (cache && st.clear && clear_segment(f, sh, (uint32_t)srow, c0, (int64_t)width) < 0)
+        return -1;
 
     af_value *w = af_map(a);
     af_map_set(a, w, "name", af_str(a, f->name));
@@ -1011,7 +1064,11 @@ static int run_targets(fill *f, const af_value *targets, af_value **written,
 int xlsx_fill_small(xlsx_env *env, xlsx_book *b, const af_value *targets, af_value **written,
                     char *err, size_t errlen)
 {
-    fill f = {.env = env, .b = b, .a = env->arena, .step = "excel_fill_small", .err = err,
+    fill f = {.env = env,
+              .b = b,
+              .a = env->arena,
+              .step = "excel_fill_small",
+              .err = err,
               .errlen = errlen};
     return run_targets(&f, targets, written, small_target);
 }
@@ -1036,7 +1093,7 @@ typedef struct src {
     const char *fmt;
     const char *encoding;
     af_csv_dialect d;
-    int quoting_any;      /* the raw quoting value, for counting (ints allowed there) */
+    int quoting_any; /* the raw quoting value, for counting (ints allowed there) */
     int fd;
     af_csv_reader *r;
 } src;
@@ -1052,7 +1109,8 @@ typedef struct fld {
 
 static int src_errno(fill *f, const char *path)
 {
-    return fail(f->err, f->errlen, "[Errno %d] %s: %s", errno, strerror(errno), repr_str(f->a, path));
+    return fail(f->err, f->errlen, "[Errno %d] %s: %s", errno, strerror(errno),
+                repr_str(f->a, path));
 }
 
 static int src_open(fill *f, src *s)
@@ -1205,7 +1263,8 @@ static int count_parse(fill *f, src *s, int64_t *out)
     size_t cn;
     char e[512];
     int rc;
-    while ((rc = af_csv_read(c.r, &cf, &cn, e, sizeof e)) > 0) n++;
+    while ((rc = af_csv_read(c.r, &cf, &cn, e, sizeof e)) > 0)
+        n++;
     src_close(&c);
     if (rc < 0) return tfail(f, "%s: %s", s->path, e);
     *out = n;
@@ -1221,7 +1280,8 @@ static int read_char_opt(fill *f, const char *name, const af_value *v, const cha
     return 0;
 }
 
-/* ---- excel_fill_from_file: a target ----------------------------------------------------------- */
+/* ---- excel_fill_from_file: a target -----------------------------------------------------------
+ */
 
 static int file_target(fill *f, const af_value *t, af_value *written)
 {
@@ -1304,8 +1364,10 @@ static int file_target(fill *f, const af_value *t, af_value *written)
     if (prc && prc->type == AF_STR) {
         size_t i0 = 0, i1 = prc->u.s.len;
         const char *ps = prc->u.s.ptr;
-        while (i0 < i1 && (ps[i0] == ' ' || (ps[i0] >= 9 && ps[i0] <= 13))) i0++;
-        while (i1 > i0 && (ps[i1 - 1] == ' ' || (ps[i1 - 1] >= 9 && ps[i1 - 1] <= 13))) i1--;
+        while (i0 < i1 && (ps[i0] == ' ' || (ps[i0] >= 9 && ps[i0] <= 13)))
+            i0++;
+        while (i1 > i0 && (ps[i1 - 1] == ' ' || (ps[i1 - 1] >= 9 && ps[i1 - 1] <= 13)))
+            i1--;
         int dig = i1 > i0;
         for (size_t i = i0; i < i1; i++)
             if (ps[i] < '0' || ps[i] > '9') dig = 0;
@@ -1314,7 +1376,8 @@ static int file_target(fill *f, const af_value *t, af_value *written)
         if (pyint(a, prc, &provided, f->err, f->errlen) < 0) return -1;
     }
     int64_t threshold = env->rows_threshold;
-    if (has(t, "rows_threshold") && pyint(a, get(t, "rows_threshold"), &threshold, f->err, f->errlen) < 0)
+    if (has(t, "rows_threshold") &&
+        pyint(a, get(t, "rows_threshold"), &threshold, f->err, f->errlen) < 0)
         return -1;
 
     schema sc;
@@ -1343,7 +1406,8 @@ static int file_target(fill *f, const af_value *t, af_value *written)
         return tfail(f, "must set exactly one of anchor OR cell");
     if (strcmp(fmt, "csv") && strcmp(fmt, "tsv")) {
         if (!strcmp(fmt, "parquet"))
-            return tfail(f, "source_format parquet is not supported; export the data as csv or tsv");
+            return tfail(f,
+                         "source_format parquet is not supported; export the data as csv or tsv");
         return fail(f->err, f->errlen, "Unsupported source_format: %s", fmt);
     }
 
@@ -1352,7 +1416,8 @@ static int file_target(fill *f, const af_value *t, af_value *written)
     uint32_t c0 = L.at.col;
 
     const char *insert = choice(a, get(t, "insert"), report ? "below" : "replace");
-    if (strcmp(insert, "below") && strcmp(insert, "replace")) return tfail(f, "invalid insert=%s", insert);
+    if (strcmp(insert, "below") && strcmp(insert, "replace"))
+        return tfail(f, "invalid insert=%s", insert);
     read_layout(f, &L, 1, report);
     if (anchor_clear(f, &L) < 0) return -1;
     styling st;
@@ -1383,18 +1448,21 @@ static int file_target(fill *f, const af_value *t, af_value *written)
             }
             ncolumns = nhdr;
             columns = af_alloc(a, (ncolumns + 1) * sizeof *columns);
-            for (size_t j = 0; j < nhdr; j++) columns[j] = fld_str(a, &hdr[j]);
+            for (size_t j = 0; j < nhdr; j++)
+                columns[j] = fld_str(a, &hdr[j]);
         }
     }
     if (!have_header && truthy(pc)) {
         ncolumns = pc->u.list.n;
         columns = af_alloc(a, (ncolumns + 1) * sizeof *columns);
-        for (size_t j = 0; j < ncolumns; j++) columns[j] = pystr(a, pc->u.list.items[j]);
+        for (size_t j = 0; j < ncolumns; j++)
+            columns[j] = pystr(a, pc->u.list.items[j]);
     }
     if (cast == CAST_SCHEMA && sc.n && !ncolumns) cast = CAST_NONE;
     if (cast == CAST_SCHEMA && !sc.n) cast = CAST_NONE; /* nothing to cast by */
     coltype = af_alloc(a, (ncolumns + 1) * sizeof *coltype);
-    for (size_t j = 0; j < ncolumns; j++) coltype[j] = schema_dtype(&sc, columns[j]);
+    for (size_t j = 0; j < ncolumns; j++)
+        coltype[j] = schema_dtype(&sc, columns[j]);
 
     int write_header = (!strcmp(hmode, "override") || !strcmp(hmode, "append")) && have_header;
     int reserve = L.tmpl_header;
@@ -1427,10 +1495,15 @@ static int file_target(fill *f, const af_value *t, af_value *written)
     if (report && !strcmp(insert, "below")) {
         int r2 = 0;
         if (reserve) {
-            if (nrows_data > 0) r2 = xlsx_insert_rows(sh, data_start, (uint32_t)(nrows_data > XLSX_MAX_ROW ? XLSX_MAX_ROW : nrows_data), e, sizeof e);
+            if (nrows_data > 0)
+                r2 = xlsx_insert_rows(
+                    sh, data_start,
+                    (uint32_t)(nrows_data > XLSX_MAX_ROW ? XLSX_MAX_ROW : nrows_data), e, sizeof e);
         } else {
             int64_t tot = nrows_data + (write_header ? 1 : 0);
-            if (tot > 0) r2 = xlsx_insert_rows(sh, L.r0, (uint32_t)(tot > XLSX_MAX_ROW ? XLSX_MAX_ROW : tot), e, sizeof e);
+            if (tot > 0)
+                r2 = xlsx_insert_rows(sh, L.r0, (uint32_t)(tot > XLSX_MAX_ROW ? XLSX_MAX_ROW : tot),
+                                      e, sizeof e);
         }
         if (r2 < 0) {
             tfail(f, "%s", e);
@@ -1518,8 +1591,9 @@ static int file_target(fill *f, const af_value *t, af_value *written)
         if (rows_written > 0) {
             if (write_header && !strcmp(hstyle, "style_row") && applies(st.apply, "header"))
                 for (uint32_t j = 0; j < width; j++)
-                    xlsx_cell_set_style(sh, L.r0, c0 + j,
-                                        xlsx_style_copy(b, cache[j], xlsx_cell_style(sh, L.r0, c0 + j)));
+                    xlsx_cell_set_style(
+                        sh, L.r0, c0 + j,
+                        xlsx_style_copy(b, cache[j], xlsx_cell_style(sh, L.r0, c0 + j)));
             if (ndata > 0 && applies(st.apply, "data")) xlsx_block_copy_styles(bk, cache, width);
             if (st.clear && clear_segment(f, sh, (uint32_t)srow, c0, width) < 0) goto done;
         }
@@ -1537,12 +1611,14 @@ static int file_target(fill *f, const af_value *t, af_value *written)
             xlsx_cell_touch(sh, fr, c0);
             xlsx_sheet_freeze(sh, fr, c0);
         }
-        if ((!has(t, "autofilter") || truthy(get(t, "autofilter"))) && rows_written > 0 && width > 0 &&
-            write_header)
-            xlsx_sheet_autofilter(sh, L.r0, c0, (uint32_t)(L.r0 + rows_written - 1), c0 + width - 1);
+        if ((!has(t, "autofilter") || truthy(get(t, "autofilter"))) && rows_written > 0 &&
+            width > 0 && write_header)
+            xlsx_sheet_autofilter(sh, L.r0, c0, (uint32_t)(L.r0 + rows_written - 1),
+                                  c0 + width - 1);
         if ((!has(t, "header_bold") || truthy(get(t, "header_bold"))) && write_header)
             for (uint32_t j = 0; j < width; j++)
-                xlsx_cell_set_style(sh, L.r0, c0 + j, xlsx_style_bold(b, xlsx_cell_style(sh, L.r0, c0 + j)));
+                xlsx_cell_set_style(sh, L.r0, c0 + j,
+                                    xlsx_style_bold(b, xlsx_cell_style(sh, L.r0, c0 + j)));
     }
 
     af_value *w = af_map(a);
@@ -1569,7 +1645,11 @@ done:
 int xlsx_fill_from_file(xlsx_env *env, xlsx_book *b, const af_value *targets, af_value **written,
                         char *err, size_t errlen)
 {
-    fill f = {.env = env, .b = b, .a = env->arena, .step = "excel_fill_from_file", .err = err,
+    fill f = {.env = env,
+              .b = b,
+              .a = env->arena,
+              .step = "excel_fill_from_file",
+              .err = err,
               .errlen = errlen};
     return run_targets(&f, targets, written, file_target);
 }

@@ -32,17 +32,17 @@
 /* ---- parts ---------------------------------------------------------------- */
 
 typedef struct xpart {
-    char *name;         /* zip entry name, no leading '/' */
-    char *data;         /* content when loaded (XML parts), else NULL */
+    char *name; /* zip entry name, no leading '/' */
+    char *data; /* content when loaded (XML parts), else NULL */
     size_t len;
     int loaded;
     time_t mtime;
     int is_dir;
-    int deleted;        /* not written (calcChain) */
-    int is_new;         /* not in the template: appended at save */
-    xmlDocPtr doc;      /* parsed on demand */
-    int dirty;          /* doc changed: re-serialise it */
-    xlsx_sheet *sheet;  /* a loaded worksheet: written from its model when dirty */
+    int deleted;       /* not written (calcChain) */
+    int is_new;        /* not in the template: appended at save */
+    xmlDocPtr doc;     /* parsed on demand */
+    int dirty;         /* doc changed: re-serialise it */
+    xlsx_sheet *sheet; /* a loaded worksheet: written from its model when dirty */
 } xpart;
 
 /* ---- cells and rows ---------------------------------------------------------- */
@@ -92,10 +92,10 @@ struct xlsx_block {
     uint64_t nrows;
     uint64_t last_nonempty; /* 1 + index of the last row with a cell, 0 if none */
     uint32_t width;
-    FILE *fp;            /* spool: per row u32 n, then n x (u8 kind, u32 len, bytes) */
+    FILE *fp; /* spool: per row u32 n, then n x (u8 kind, u32 len, bytes) */
     xsplit *splits;
     size_t nsplits;
-    uint32_t *copy;      /* style copy source per column, or NULL */
+    uint32_t *copy; /* style copy source per column, or NULL */
     uint32_t ncopy;
     uint64_t watch;      /* watched row (UINT64_MAX: none) */
     uint8_t *watch_kind; /* value kinds of the watched row */
@@ -117,27 +117,27 @@ typedef struct bcell {
 
 struct xlsx_sheet {
     xlsx_book *b;
-    size_t idx;          /* position in <sheets> */
+    size_t idx; /* position in <sheets> */
     const char *title;
     xpart *part;
-    xmlDocPtr doc;       /* the worksheet, <sheetData> emptied */
+    xmlDocPtr doc; /* the worksheet, <sheetData> emptied */
     xmlNodePtr sheet_data;
-    const char *pfx;     /* namespace prefix of <sheetData> with ':' or "" */
+    const char *pfx; /* namespace prefix of <sheetData> with ':' or "" */
     xrow *rows;
     size_t nrows, caprows;
     xlsx_block **blocks;
     size_t nblocks;
-    int dirty;           /* write from the model */
-    int stale;           /* cached formula results are dropped when written */
+    int dirty; /* write from the model */
+    int stale; /* cached formula results are dropped when written */
 };
 
 typedef struct xsheet_ent {
     const char *name;
     const char *rid;
     const char *part_name;
-    xmlNodePtr node;     /* <sheet> in workbook.xml */
-    int worksheet;       /* not a chartsheet / dialogsheet */
-    xlsx_sheet *sh;      /* loaded */
+    xmlNodePtr node; /* <sheet> in workbook.xml */
+    int worksheet;   /* not a chartsheet / dialogsheet */
+    xlsx_sheet *sh;  /* loaded */
 } xsheet_ent;
 
 typedef struct xname_ent {
@@ -155,10 +155,10 @@ typedef struct xmap {
 struct xlsx_book {
     af_arena *a;
     const char *path;
-    xpart **parts;       /* in zip order; new parts at the end */
+    xpart **parts; /* in zip order; new parts at the end */
     size_t nparts, capparts;
     xpart *ct, *wb, *wbrels, *styles, *sst;
-    const char *wb_dir;  /* "xl/" */
+    const char *wb_dir; /* "xl/" */
     xsheet_ent *sheets;
     size_t nsheets, capsheets;
     xname_ent *names;
@@ -181,7 +181,7 @@ struct xlsx_book {
 
 /* ---- xlsx_book.c ---------------------------------------------------------------- */
 
-xpart *xlsx__part(xlsx_book *b, const char *name);          /* NULL when absent */
+xpart *xlsx__part(xlsx_book *b, const char *name);                     /* NULL when absent */
 xmlDocPtr xlsx__doc(xlsx_book *b, xpart *p, char *err, size_t errlen); /* parse on demand */
 /* new part with given content type (Override) */
 xpart *xlsx__part_new(xlsx_book *b, const char *name, const char *ctype);
@@ -204,10 +204,10 @@ void xlsx__quote_sheet(af_buf *o, const char *name);
 
 /* ---- xml helpers (xlsx_book.c) --------------------------------------------------- */
 
-int xlsx__is(xmlNodePtr n, const char *local);  /* element with that local name */
+int xlsx__is(xmlNodePtr n, const char *local); /* element with that local name */
 xmlNodePtr xlsx__child(xmlNodePtr n, const char *local);
 char *xlsx__attr(af_arena *a, xmlNodePtr n, const char *name); /* NULL when absent */
-char *xlsx__text(af_arena *a, xmlNodePtr n);    /* concatenated text content */
+char *xlsx__text(af_arena *a, xmlNodePtr n);                   /* concatenated text content */
 void xlsx__set_text(xmlNodePtr n, const char *text);
 /* XML escaping into b: attribute values (quotes too) or text. */
 void xlsx__esc(af_buf *b, const char *s, size_t n, int attr);

@@ -45,7 +45,8 @@ const char *xlsx_col_name(uint32_t col, char buf[4])
         tmp[n++] = (char)('A' + rem);
         col = (col - 1) / 26;
     }
-    for (int i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+    for (int i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
     buf[n] = 0;
     return buf;
 }
@@ -66,7 +67,8 @@ static int parse_cell(const char *s, size_t n, uint32_t *row, uint32_t *col, uns
     unsigned char ac = 0, ar = 0;
     if (i < n && s[i] == '$') ac = 1, i++;
     size_t l0 = i;
-    while (i < n && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z'))) i++;
+    while (i < n && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')))
+        i++;
     if (xlsx_col_parse(s + l0, i - l0, col) < 0) return -1;
     if (i < n && s[i] == '$') ar = 1, i++;
     size_t d0 = i;
@@ -154,7 +156,9 @@ void xlsx_area_write(af_buf *b, const xlsx_ref *r)
 {
     char c[4];
     switch (r->kind) {
-    case XLSX_REF_CELL: put_cell(b, r->r1, r->c1, r->ar1, r->ac1); break;
+    case XLSX_REF_CELL:
+        put_cell(b, r->r1, r->c1, r->ar1, r->ac1);
+        break;
     case XLSX_REF_AREA:
         put_cell(b, r->r1, r->c1, r->ar1, r->ac1);
         af_buf_putc(b, ':');
@@ -180,7 +184,8 @@ static int is_word(unsigned char c)
 
 static size_t word_end(const char *f, size_t n, size_t i)
 {
-    while (i < n && is_word((unsigned char)f[i])) i++;
+    while (i < n && is_word((unsigned char)f[i]))
+        i++;
     return i;
 }
 
@@ -238,7 +243,8 @@ static size_t copy_brackets(tok *t, size_t i)
     int depth = 0;
     size_t s = i;
     for (; i < t->n; i++) {
-        if (t->f[i] == '[') depth++;
+        if (t->f[i] == '[')
+            depth++;
         else if (t->f[i] == ']' && --depth == 0) {
             i++;
             break;
@@ -279,7 +285,8 @@ int xlsx_formula_map(const char *f, size_t n, xlsx_ref_fn cb, void *ud, af_buf *
         }
         if (c == '#') { /* error literal: #REF! #N/A #DIV/0! #NAME? */
             size_t s = i++;
-            while (i < n && (is_word((unsigned char)f[i]) || f[i] == '/') && f[i] != '?') i++;
+            while (i < n && (is_word((unsigned char)f[i]) || f[i] == '/') && f[i] != '?')
+                i++;
             if (i < n && (f[i] == '!' || f[i] == '?')) i++;
             af_buf_put(out, f + s, i - s);
             external = 0;
@@ -394,7 +401,7 @@ int xlsx_ref_shift_rows(xlsx_ref *r, uint32_t idx, uint32_t n)
     ch |= shift_row(&r->r1, idx, n, &ov);
     int ov2 = 0;
     ch |= shift_row(&r->r2, idx, n, &ov2);
-    if (ov) r->invalid = 1;     /* the whole reference left the sheet */
+    if (ov) r->invalid = 1;               /* the whole reference left the sheet */
     if (ov2 && !ov) r->r2 = XLSX_MAX_ROW; /* a range is cut at the last row, as Excel does */
     return ch;
 }
@@ -414,8 +421,10 @@ static int tr_one(uint32_t *v, unsigned char abs, int64_t d, uint32_t max, int *
 {
     if (abs || d == 0) return 0;
     int64_t x = (int64_t)*v + d;
-    if (x < 1 || x > (int64_t)max) *bad = 1;
-    else *v = (uint32_t)x;
+    if (x < 1 || x > (int64_t)max)
+        *bad = 1;
+    else
+        *v = (uint32_t)x;
     return 1;
 }
 
@@ -448,17 +457,21 @@ int xlsx_sqref_shift_rows(const char *sq, uint32_t idx, uint32_t n, af_buf *out)
     const char *p = sq;
     int first = 1;
     while (*p) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         if (!*p) break;
         const char *e = p;
-        while (*e && *e != ' ') e++;
+        while (*e && *e != ' ')
+            e++;
         xlsx_ref r;
         if (!first) af_buf_putc(out, ' ');
         first = 0;
         if (xlsx_area_parse(p, (size_t)(e - p), &r) == 0 && xlsx_ref_shift_rows(&r, idx, n)) {
             changed = 1;
-            if (!r.invalid) xlsx_area_write(out, &r);
-            else out->len -= out->len && out->data[out->len - 1] == ' ' ? 1 : 0;
+            if (!r.invalid)
+                xlsx_area_write(out, &r);
+            else
+                out->len -= out->len && out->data[out->len - 1] == ' ' ? 1 : 0;
         } else {
             af_buf_put(out, p, (size_t)(e - p));
         }

@@ -22,17 +22,46 @@
 
 #define MARKER "AFC-SHEETDATA"
 
-static const char *const ws_order[] = {
-    "sheetPr",         "dimension",      "sheetViews",     "sheetFormatPr",
-    "cols",            "sheetData",      "sheetCalcPr",    "sheetProtection",
-    "protectedRanges", "scenarios",      "autoFilter",     "sortState",
-    "dataConsolidate", "customSheetViews", "mergeCells",   "phoneticPr",
-    "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions",
-    "pageMargins",     "pageSetup",      "headerFooter",   "rowBreaks",
-    "colBreaks",       "customProperties", "cellWatches",  "ignoredErrors",
-    "smartTags",       "drawing",        "legacyDrawing",  "legacyDrawingHF",
-    "drawingHF",       "picture",        "oleObjects",     "controls",
-    "webPublishItems", "tableParts",     "extLst",         NULL};
+static const char *const ws_order[] = {"sheetPr",
+                                       "dimension",
+                                       "sheetViews",
+                                       "sheetFormatPr",
+                                       "cols",
+                                       "sheetData",
+                                       "sheetCalcPr",
+                                       "sheetProtection",
+                                       "protectedRanges",
+                                       "scenarios",
+                                       "autoFilter",
+                                       "sortState",
+                                       "dataConsolidate",
+                                       "customSheetViews",
+                                       "mergeCells",
+                                       "phoneticPr",
+                                       "conditionalFormatting",
+                                       "dataValidations",
+                                       "hyperlinks",
+                                       "printOptions",
+                                       "pageMargins",
+                                       "pageSetup",
+                                       "headerFooter",
+                                       "rowBreaks",
+                                       "colBreaks",
+                                       "customProperties",
+                                       "cellWatches",
+                                       "ignoredErrors",
+                                       "smartTags",
+                                       "drawing",
+                                       "legacyDrawing",
+                                       "legacyDrawingHF",
+                                       "drawingHF",
+                                       "picture",
+                                       "oleObjects",
+                                       "controls",
+                                       "webPublishItems",
+                                       "tableParts",
+                                       "extLst",
+                                       NULL};
 
 static const char *const error_codes[] = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!",
                                           "#NAME?", "#NUM!",   "#N/A",    NULL};
@@ -85,8 +114,10 @@ static size_t row_lower(xlsx_sheet *sh, uint32_t r)
     size_t lo = 0, hi = sh->nrows;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (sh->rows[mid].r < r) lo = mid + 1;
-        else hi = mid;
+        if (sh->rows[mid].r < r)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
@@ -109,8 +140,10 @@ static xcell *cell_find(xrow *row, uint32_t c, int create)
     } else {
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
-            if (row->cells[mid].col < c) lo = mid + 1;
-            else hi = mid;
+            if (row->cells[mid].col < c)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         if (lo < row->n && row->cells[lo].col == c) return &row->cells[lo];
     }
@@ -176,7 +209,9 @@ static int load_cell(xlsx_sheet *sh, xrow *row, xmlNodePtr c, uint32_t *prevcol,
             x->is = xlsx__node_xml(a, ch);
             af_buf t = {0};
             for (xmlNodePtr k = ch->children; k; k = k->next) {
-                xmlNodePtr tn = xlsx__is(k, "t") ? k : xlsx__is(k, "r") ? xlsx__child(k, "t") : NULL;
+                xmlNodePtr tn = xlsx__is(k, "t")   ? k
+                                : xlsx__is(k, "r") ? xlsx__child(k, "t")
+                                                   : NULL;
                 if (!tn) continue;
                 xmlChar *v = xmlNodeGetContent(tn);
                 if (v) af_buf_puts(&t, (const char *)v);
@@ -261,7 +296,8 @@ int xlsx__sheet_load(xlsx_book *b, xsheet_ent *e, char *err, size_t errlen)
 void xlsx__sheet_free(xlsx_sheet *sh)
 {
     if (!sh) return;
-    for (size_t i = 0; i < sh->nrows; i++) free(sh->rows[i].cells);
+    for (size_t i = 0; i < sh->nrows; i++)
+        free(sh->rows[i].cells);
     free(sh->rows);
     free(sh->blocks);
     free(sh);
@@ -371,10 +407,18 @@ static void view_of(xlsx_sheet *sh, uint32_t row, const xcell *c, xlsx_cellview 
     }
     case XT_STR:
     case XT_INLINE:
-    case XT_D: k = c->v ? XLSX_C_STR : XLSX_C_BLANK; break;
-    case XT_B: k = c->v ? XLSX_C_BOOL : XLSX_C_BLANK; break;
-    case XT_E: k = c->v ? XLSX_C_ERROR : XLSX_C_BLANK; break;
-    default: k = c->v && c->v[0] ? XLSX_C_NUM : XLSX_C_BLANK; break;
+    case XT_D:
+        k = c->v ? XLSX_C_STR : XLSX_C_BLANK;
+        break;
+    case XT_B:
+        k = c->v ? XLSX_C_BOOL : XLSX_C_BLANK;
+        break;
+    case XT_E:
+        k = c->v ? XLSX_C_ERROR : XLSX_C_BLANK;
+        break;
+    default:
+        k = c->v && c->v[0] ? XLSX_C_NUM : XLSX_C_BLANK;
+        break;
     }
     if (c->fml) {
         v->kind = XLSX_C_FORMULA;
@@ -433,12 +477,15 @@ int xlsx_cell_set(xlsx_sheet *sh, uint32_t row, uint32_t col, const xlsx_val *v,
     c->seq = ++sh->b->seq;
     char num[32];
     switch (v->kind) {
-    case XLSX_V_NONE: break;
+    case XLSX_V_NONE:
+        break;
     case XLSX_V_NUM:
         xlsx_num_text(v->num, num);
         if (num[0]) c->v = af_strdup(a, num);
         break;
-    case XLSX_V_BOOL: c->t = XT_B, c->v = v->num != 0 ? "1" : "0"; break;
+    case XLSX_V_BOOL:
+        c->t = XT_B, c->v = v->num != 0 ? "1" : "0";
+        break;
     case XLSX_V_DATE:
     case XLSX_V_DATETIME:
         c->s = xlsx_style_for_date(sh->b, c->s, v->kind);
@@ -510,7 +557,7 @@ typedef struct bstate {
     uint32_t next_row; /* its sheet row, UINT32_MAX past the end */
     bcell *cells;      /* the block's cells on the current row */
     uint32_t n;
-    int on_row;        /* the block has a row at the current row */
+    int on_row; /* the block has a row at the current row */
     xlsx_rowbuf rb;
 } bstate;
 
@@ -528,7 +575,7 @@ typedef struct merger {
         const xcell *mc;
         const bcell *bc; /* winning block value, or NULL */
         uint32_t style;
-    } *cells;
+    } * cells;
     size_t n, cap;
     uint32_t *cols;
     size_t ncols, capcols;
@@ -556,7 +603,8 @@ static int merger_init(merger *m, xlsx_sheet *sh, char *err, size_t errlen)
 
 static void merger_free(merger *m)
 {
-    for (size_t k = 0; k < m->nb; k++) xlsx__rowbuf_free(&m->bs[k].rb);
+    for (size_t k = 0; k < m->nb; k++)
+        xlsx__rowbuf_free(&m->bs[k].rb);
     free(m->bs);
     free(m->cells);
     free(m->cols);
@@ -610,11 +658,13 @@ static int merger_next(merger *m, char *err, size_t errlen)
         bs_advance_pos(s);
         s->on_row = 1;
         uint32_t cover = s->n > s->bk->ncopy ? s->n : s->bk->ncopy;
-        for (uint32_t j = 0; j < cover; j++) add_col(m, s->bk->col0 + j);
+        for (uint32_t j = 0; j < cover; j++)
+            add_col(m, s->bk->col0 + j);
         blocks_here = 1;
     }
     if (m->mrow)
-        for (uint32_t i = 0; i < m->mrow->n; i++) add_col(m, m->mrow->cells[i].col);
+        for (uint32_t i = 0; i < m->mrow->n; i++)
+            add_col(m, m->mrow->cells[i].col);
     if (blocks_here && m->ncols > 1) qsort(m->cols, m->ncols, sizeof *m->cols, cmp_u32);
     /* merge */
     m->n = 0;
@@ -631,7 +681,8 @@ static int merger_next(merger *m, char *err, size_t errlen)
         o->col = c;
         o->mc = NULL;
         o->bc = NULL;
-        while (m->mrow && mpos < m->mrow->n && m->mrow->cells[mpos].col < c) mpos++;
+        while (m->mrow && mpos < m->mrow->n && m->mrow->cells[mpos].col < c)
+            mpos++;
         if (m->mrow && mpos < m->mrow->n && m->mrow->cells[mpos].col == c)
             o->mc = &m->mrow->cells[mpos];
         uint32_t style = o->mc ? o->mc->s : 0;
@@ -668,12 +719,24 @@ static void view_of_block(uint32_t row, uint32_t col, const bcell *bc, uint32_t 
     switch (bc->kind) {
     case XLSX_V_NUM:
     case XLSX_V_DATE:
-    case XLSX_V_DATETIME: v->kind = bc->len ? XLSX_C_NUM : XLSX_C_BLANK; break;
-    case XLSX_V_STR: v->kind = bc->len ? XLSX_C_STR : XLSX_C_BLANK; break;
-    case XLSX_V_BOOL: v->kind = XLSX_C_BOOL; break;
-    case XLSX_BK_FORMULA: v->kind = XLSX_C_FORMULA; break;
-    case XLSX_BK_ERROR: v->kind = XLSX_C_ERROR; break;
-    default: v->kind = XLSX_C_BLANK; break;
+    case XLSX_V_DATETIME:
+        v->kind = bc->len ? XLSX_C_NUM : XLSX_C_BLANK;
+        break;
+    case XLSX_V_STR:
+        v->kind = bc->len ? XLSX_C_STR : XLSX_C_BLANK;
+        break;
+    case XLSX_V_BOOL:
+        v->kind = XLSX_C_BOOL;
+        break;
+    case XLSX_BK_FORMULA:
+        v->kind = XLSX_C_FORMULA;
+        break;
+    case XLSX_BK_ERROR:
+        v->kind = XLSX_C_ERROR;
+        break;
+    default:
+        v->kind = XLSX_C_BLANK;
+        break;
     }
     if (v->kind == XLSX_C_BLANK) v->text = "", v->len = 0;
 }
@@ -701,8 +764,10 @@ int xlsx_sheet_scan(xlsx_sheet *sh, xlsx_cell_fn cb, void *ud, char *err, size_t
                 v.row = m.r, v.col = c->col, v.style = c->style, v.text = "";
             }
             int r = cb(ud, &v);
-            if (r < 0) rc = -1;
-            else if (r > 0) rc = 1;
+            if (r < 0)
+                rc = -1;
+            else if (r > 0)
+                rc = 1;
         }
         if (rc == 1) break;
     }
@@ -731,9 +796,12 @@ static void put_u(af_buf *b, uint32_t v)
 {
     char d[12];
     int n = 0;
-    do d[n++] = (char)('0' + v % 10); while ((v /= 10) > 0);
+    do
+        d[n++] = (char)('0' + v % 10);
+    while ((v /= 10) > 0);
     char o[12];
-    for (int i = 0; i < n; i++) o[i] = d[n - 1 - i];
+    for (int i = 0; i < n; i++)
+        o[i] = d[n - 1 - i];
     af_buf_put(b, o, (size_t)n);
 }
 
@@ -774,12 +842,18 @@ static void put_istr(af_buf *b, const char *pfx, const char *s, size_t n)
 static const char *type_attr(int t)
 {
     switch (t) {
-    case XT_S: return "s";
-    case XT_STR: return "str";
-    case XT_INLINE: return "inlineStr";
-    case XT_B: return "b";
-    case XT_E: return "e";
-    case XT_D: return "d";
+    case XT_S:
+        return "s";
+    case XT_STR:
+        return "str";
+    case XT_INLINE:
+        return "inlineStr";
+    case XT_B:
+        return "b";
+    case XT_E:
+        return "e";
+    case XT_D:
+        return "d";
     }
     return NULL;
 }
@@ -796,8 +870,10 @@ static void write_model_cell(xlsx_sheet *sh, af_buf *b, uint32_t row, const xcel
     af_buf_putc(b, '"');
     put_style(b, style);
     const char *t = NULL;
-    if (c->fml) t = keep_v && c->t != XT_N ? type_attr(c->t) : NULL;
-    else if (keep_v) t = type_attr(c->t);
+    if (c->fml)
+        t = keep_v && c->t != XT_N ? type_attr(c->t) : NULL;
+    else if (keep_v)
+        t = type_attr(c->t);
     if (t) {
         af_buf_puts(b, " t=\"");
         af_buf_puts(b, t);
@@ -821,8 +897,10 @@ static void write_model_cell(xlsx_sheet *sh, af_buf *b, uint32_t row, const xcel
         }
     }
     if (has_is) {
-        if (c->is) af_buf_puts(b, c->is);
-        else put_istr(b, p, c->v, strlen(c->v));
+        if (c->is)
+            af_buf_puts(b, c->is);
+        else
+            put_istr(b, p, c->v, strlen(c->v));
     } else if (keep_v) {
         tag(b, "<", p, "v>");
         xlsx__esc(b, c->v, strlen(c->v), 0);
@@ -832,8 +910,8 @@ static void write_model_cell(xlsx_sheet *sh, af_buf *b, uint32_t row, const xcel
     tag(b, "</", p, "c>");
 }
 
-static void write_block_cell(xlsx_sheet *sh, af_buf *b, uint32_t row, uint32_t col,
-                             const bcell *bc, uint32_t style)
+static void write_block_cell(xlsx_sheet *sh, af_buf *b, uint32_t row, uint32_t col, const bcell *bc,
+                             uint32_t style)
 {
     const char *p = sh->pfx;
     int empty = bc->kind == XLSX_V_NONE || (bc->len == 0 && bc->kind != XLSX_V_BOOL);
@@ -912,8 +990,10 @@ int xlsx__sheet_write(xlsx_sheet *sh, xlsx_put_fn put, void *ud, char *err, size
     wout w = {{0}, put, ud};
     int rc = put(ud, mem, head, err, errlen);
     merger m;
-    if (rc == 0) rc = merger_init(&m, sh, err, errlen);
-    else memset(&m, 0, sizeof m);
+    if (rc == 0)
+        rc = merger_init(&m, sh, err, errlen);
+    else
+        memset(&m, 0, sizeof m);
     const char *p = sh->pfx;
     while (rc == 0) {
         int nx = merger_next(&m, err, errlen);
@@ -928,8 +1008,10 @@ int xlsx__sheet_write(xlsx_sheet *sh, xlsx_put_fn put, void *ud, char *err, size
         size_t body = w.buf.len;
         for (size_t i = 0; i < m.n; i++) {
             struct mcell *c = &m.cells[i];
-            if (c->bc) write_block_cell(sh, &w.buf, m.r, c->col, c->bc, c->style);
-            else if (c->mc) write_model_cell(sh, &w.buf, m.r, c->mc, c->style);
+            if (c->bc)
+                write_block_cell(sh, &w.buf, m.r, c->col, c->bc, c->style);
+            else if (c->mc)
+                write_model_cell(sh, &w.buf, m.r, c->mc, c->style);
             else if (c->style) {
                 tag(&w.buf, "<", p, "c r=\"");
                 put_ref(&w.buf, m.r, c->col);
@@ -959,7 +1041,8 @@ int xlsx__sheet_write(xlsx_sheet *sh, xlsx_put_fn put, void *ud, char *err, size
     return rc;
 }
 
-/* ---- row insertion ---------------------------------------------------------------------------- */
+/* ---- row insertion ----------------------------------------------------------------------------
+ */
 
 /* Expands the shared formulas of sh into plain formulas: all of them
  * (all != 0), or those whose master refers to rows of `target` at or
@@ -1051,7 +1134,8 @@ int xlsx__sheet_shift_formulas(xlsx_sheet *sh, const char *target, uint32_t idx,
             }
             const char *ref = same ? raw_get(c->fattr, "ref", buf, sizeof buf) : NULL;
             xlsx_ref r;
-            if (ref && xlsx_area_parse(ref, strlen(ref), &r) == 0 && xlsx_ref_shift_rows(&r, idx, n)) {
+            if (ref && xlsx_area_parse(ref, strlen(ref), &r) == 0 &&
+                xlsx_ref_shift_rows(&r, idx, n)) {
                 /* an array formula's range */
                 af_buf nb = {0}, ra = {0};
                 xlsx_area_write(&ra, &r);
@@ -1091,8 +1175,10 @@ static int shift_attr(xlsx_sheet *sh, xmlNodePtr n, const char *attr, int kind, 
     } else if (kind == 1) {
         if (xlsx_area_parse(v, strlen(v), &r) == 0 && xlsx_ref_shift_rows(&r, idx, cnt)) {
             ch = 1;
-            if (r.invalid) af_buf_puts(&out, "#REF!");
-            else xlsx_area_write(&out, &r);
+            if (r.invalid)
+                af_buf_puts(&out, "#REF!");
+            else
+                xlsx_area_write(&out, &r);
         }
     } else {
         ch = xlsx_formula_shift_rows(v, NULL, target, idx, cnt, &out);
@@ -1129,9 +1215,9 @@ static int dom_shift(xlsx_sheet *sh, xmlNodePtr parent, const char *target, int 
         if (text_formula_elem(name) || (same && !strcmp(name, "sqref"))) {
             char *t = xlsx__text(sh->b->a, n);
             af_buf out = {0};
-            int c = !strcmp(name, "sqref") ? xlsx_sqref_shift_rows(t, idx, cnt, &out)
-                                            : xlsx_formula_shift_rows(t, sh->title, target, idx,
-                                                                      cnt, &out);
+            int c = !strcmp(name, "sqref")
+                        ? xlsx_sqref_shift_rows(t, idx, cnt, &out)
+                        : xlsx_formula_shift_rows(t, sh->title, target, idx, cnt, &out);
             if (c) {
                 xlsx__set_text(n, af_buf_cstr(&out));
                 ch = 1;
@@ -1186,7 +1272,8 @@ static int shift_related(xlsx_sheet *sh, uint32_t idx, uint32_t cnt, char *err, 
             if (xlsx__is(c, "autoFilter") || xlsx__is(c, "sortState")) {
                 ch |= shift_attr(sh, c, "ref", 1, NULL, idx, cnt);
                 for (xmlNodePtr k = c->children; k; k = k->next)
-                    if (xlsx__is(k, "sortCondition")) ch |= shift_attr(sh, k, "ref", 1, NULL, idx, cnt);
+                    if (xlsx__is(k, "sortCondition"))
+                        ch |= shift_attr(sh, k, "ref", 1, NULL, idx, cnt);
             }
         }
         if (ch) p->dirty = 1;
@@ -1228,7 +1315,8 @@ int xlsx_insert_rows(xlsx_sheet *sh, uint32_t idx, uint32_t n, char *err, size_t
     uint32_t r1, c1, r2, c2;
     xlsx_sheet_bounds(sh, &r1, &c1, &r2, &c2);
     int has_below = 0;
-    for (size_t i = row_lower(sh, idx); i < sh->nrows; i++) has_below = 1;
+    for (size_t i = row_lower(sh, idx); i < sh->nrows; i++)
+        has_below = 1;
     if ((has_below || (r2 >= idx && sh->nblocks)) && (uint64_t)r2 + n > XLSX_MAX_ROW) {
         snprintf(err, errlen,
                  "cannot insert %u rows into sheet %s: cells would be pushed past row %u", n,
@@ -1252,8 +1340,10 @@ int xlsx_insert_rows(xlsx_sheet *sh, uint32_t idx, uint32_t n, char *err, size_t
     }
     xlsx__names_shift(b, sh->title, idx, n);
     /* cells and row attributes move */
-    for (size_t i = row_lower(sh, idx); i < sh->nrows; i++) sh->rows[i].r += n;
-    for (size_t k = 0; k < sh->nblocks; k++) xlsx__block_insert(sh->blocks[k], idx, n);
+    for (size_t i = row_lower(sh, idx); i < sh->nrows; i++)
+        sh->rows[i].r += n;
+    for (size_t k = 0; k < sh->nblocks; k++)
+        xlsx__block_insert(sh->blocks[k], idx, n);
     mark(sh);
     return shift_related(sh, idx, n, err, errlen);
 }
@@ -1297,14 +1387,19 @@ void xlsx_sheet_freeze(xlsx_sheet *sh, uint32_t row, uint32_t col)
     char tl[16], num[16];
     xlsx_ref_fmt(tl, row, col);
     pane = xmlNewDocNode(sh->doc, v->ns, BAD_CAST "pane", NULL);
-    if (col > 1) snprintf(num, sizeof num, "%u", col - 1), xmlSetProp(pane, BAD_CAST "xSplit", BAD_CAST num);
-    if (row > 1) snprintf(num, sizeof num, "%u", row - 1), xmlSetProp(pane, BAD_CAST "ySplit", BAD_CAST num);
+    if (col > 1) {
+        snprintf(num, sizeof num, "%u", col - 1);
+        xmlSetProp(pane, BAD_CAST "xSplit", BAD_CAST num);
+    }
+    if (row > 1) {
+        snprintf(num, sizeof num, "%u", row - 1);
+        xmlSetProp(pane, BAD_CAST "ySplit", BAD_CAST num);
+    }
     xmlSetProp(pane, BAD_CAST "topLeftCell", BAD_CAST tl);
     const char *active = row > 1 && col > 1 ? "bottomRight" : row > 1 ? "bottomLeft" : "topRight";
     xmlSetProp(pane, BAD_CAST "activePane", BAD_CAST active);
     xmlSetProp(pane, BAD_CAST "state", BAD_CAST "frozen");
-    xmlAddPrevSibling(v->children ? v->children : sel, pane);
-    if (v->children == NULL) xmlAddChild(v, pane);
+    xmlAddPrevSibling(v->children, pane); /* the pane comes before the selections */
     xmlSetProp(sel, BAD_CAST "pane", BAD_CAST active);
     if (row > 1 && col > 1) {
         const char *extra[] = {"topRight", "bottomLeft"};

@@ -92,8 +92,10 @@ static int dist(const char *x, const char *y)
     size_t n = strlen(x), m = strlen(y);
     if (n > 40 || m > 40) return 100;
     int d[41][41];
-    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
-    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = (int)j;
     for (size_t i = 1; i <= n; i++)
         for (size_t j = 1; j <= m; j++) {
             int c = d[i - 1][j - 1] + (x[i - 1] != y[j - 1]);
@@ -118,7 +120,8 @@ static void check_choice(af_check *c, const af_value *t, size_t i, const char *k
     char path[96];
     snprintf(path, sizeof path, "targets[%zu].%s", i, key);
     af_buf b = {0};
-    for (int k = 0; ok[k]; k++) af_buf_printf(&b, "%s%s", k ? ", " : "", ok[k]);
+    for (int k = 0; ok[k]; k++)
+        af_buf_printf(&b, "%s%s", k ? ", " : "", ok[k]);
     af_check_error(c, path, "invalid %s=%s (expected one of: %s)", key, v->u.s.ptr,
                    af_buf_cstr(&b));
     af_buf_free(&b);
@@ -159,7 +162,8 @@ void xlsx_check_targets(af_check *c, const af_value *targets, const char *const 
             if (known) continue;
             snprintf(path, sizeof path, "targets[%zu].%s", i, key);
             if (near && best <= 2)
-                af_check_warning(c, path, "unknown target key '%s' (did you mean '%s'?)", key, near);
+                af_check_warning(c, path, "unknown target key '%s' (did you mean '%s'?)", key,
+                                 near);
             else
                 af_check_warning(c, path, "unknown target key '%s'", key);
         }

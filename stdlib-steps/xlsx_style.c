@@ -51,7 +51,8 @@ void xmap_put(xmap *m, uint64_t k, uint32_t v)
         for (size_t i = 0; i < m->cap; i++) {
             if (!m->keys[i]) continue;
             size_t j = hash64(m->keys[i] - 1) & (cap - 1);
-            while (keys[j]) j = (j + 1) & (cap - 1);
+            while (keys[j])
+                j = (j + 1) & (cap - 1);
             keys[j] = m->keys[i];
             vals[j] = m->vals[i];
         }
@@ -62,7 +63,8 @@ void xmap_put(xmap *m, uint64_t k, uint32_t v)
         m->cap = cap;
     }
     size_t i = hash64(k) & (m->cap - 1);
-    while (m->keys[i] && m->keys[i] != k + 1) i = (i + 1) & (m->cap - 1);
+    while (m->keys[i] && m->keys[i] != k + 1)
+        i = (i + 1) & (m->cap - 1);
     if (!m->keys[i]) m->n++;
     m->keys[i] = k + 1; /* 0 marks an empty slot */
     m->vals[i] = v;
@@ -92,7 +94,7 @@ static const char minimal_styles[] =
     "<cellStyles count=\"1\"><cellStyle name=\"Normal\" xfId=\"0\" builtinId=\"0\"/></cellStyles>"
     "</styleSheet>";
 
-static const char *const ss_order[] = {"numFmts", "fonts",   "fills",      "borders",
+static const char *const ss_order[] = {"numFmts",      "fonts",   "fills",      "borders",
                                        "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
                                        "tableStyles",  "colors",  "extLst",     NULL};
 
@@ -168,34 +170,64 @@ size_t xlsx_style_count(const xlsx_book *b)
 static const char *builtin_fmt(unsigned id)
 {
     switch (id) {
-    case 0: return "General";
-    case 1: return "0";
-    case 2: return "0.00";
-    case 3: return "#,##0";
-    case 4: return "#,##0.00";
-    case 9: return "0%";
-    case 10: return "0.00%";
-    case 11: return "0.00E+00";
-    case 12: return "# ?/?";
-    case 13: return "# ?" "?/?" "?"; /* split: no trigraph */
-    case 14: return "mm-dd-yy";
-    case 15: return "d-mmm-yy";
-    case 16: return "d-mmm";
-    case 17: return "mmm-yy";
-    case 18: return "h:mm AM/PM";
-    case 19: return "h:mm:ss AM/PM";
-    case 20: return "h:mm";
-    case 21: return "h:mm:ss";
-    case 22: return "m/d/yy h:mm";
-    case 37: return "#,##0 ;(#,##0)";
-    case 38: return "#,##0 ;[Red](#,##0)";
-    case 39: return "#,##0.00;(#,##0.00)";
-    case 40: return "#,##0.00;[Red](#,##0.00)";
-    case 45: return "mm:ss";
-    case 46: return "[h]:mm:ss";
-    case 47: return "mmss.0";
-    case 48: return "##0.0E+0";
-    case 49: return "@";
+    case 0:
+        return "General";
+    case 1:
+        return "0";
+    case 2:
+        return "0.00";
+    case 3:
+        return "#,##0";
+    case 4:
+        return "#,##0.00";
+    case 9:
+        return "0%";
+    case 10:
+        return "0.00%";
+    case 11:
+        return "0.00E+00";
+    case 12:
+        return "# ?/?";
+    case 13:
+        return "# ?"
+               "?/?"
+               "?"; /* split: no trigraph */
+    case 14:
+        return "mm-dd-yy";
+    case 15:
+        return "d-mmm-yy";
+    case 16:
+        return "d-mmm";
+    case 17:
+        return "mmm-yy";
+    case 18:
+        return "h:mm AM/PM";
+    case 19:
+        return "h:mm:ss AM/PM";
+    case 20:
+        return "h:mm";
+    case 21:
+        return "h:mm:ss";
+    case 22:
+        return "m/d/yy h:mm";
+    case 37:
+        return "#,##0 ;(#,##0)";
+    case 38:
+        return "#,##0 ;[Red](#,##0)";
+    case 39:
+        return "#,##0.00;(#,##0.00)";
+    case 40:
+        return "#,##0.00;[Red](#,##0.00)";
+    case 45:
+        return "mm:ss";
+    case 46:
+        return "[h]:mm:ss";
+    case 47:
+        return "mmss.0";
+    case 48:
+        return "##0.0E+0";
+    case 49:
+        return "@";
     }
     return NULL;
 }
@@ -282,7 +314,8 @@ static unsigned numfmt_id(xlsx_book *b, const char *code)
     xmlSetProp(nf, BAD_CAST "formatCode", BAD_CAST code);
     xmlAddChild(b->numfmts, nf);
     unsigned cnt = 0;
-    for (xmlNodePtr c = b->numfmts->children; c; c = c->next) cnt += xlsx__is(c, "numFmt");
+    for (xmlNodePtr c = b->numfmts->children; c; c = c->next)
+        cnt += xlsx__is(c, "numFmt");
     snprintf(id, sizeof id, "%u", cnt);
     xmlSetProp(b->numfmts, BAD_CAST "count", BAD_CAST id);
     b->styles->dirty = 1;
@@ -432,8 +465,10 @@ uint32_t xlsx_style_bold(xlsx_book *b, uint32_t s)
         if (at) xmlRemoveProp(at);
     } else {
         bn = xmlNewDocNode(b->styles->doc, font->ns, BAD_CAST "b", NULL);
-        if (font->children) xmlAddPrevSibling(font->children, bn);
-        else xmlAddChild(font, bn);
+        if (font->children)
+            xmlAddPrevSibling(font->children, bn);
+        else
+            xmlAddChild(font, bn);
     }
     uint32_t nf = add_unique(b, b->fonts, font, &b->fontv, &b->nfonts, &b->capfonts, "font");
     xmlNodePtr xf = xf_clone(b, s);

@@ -56,25 +56,95 @@ static const char *PY =
     "    out.append(r)\n"
     "json.dump(out, sys.stdout)\n";
 
-static const char *const fixed[] = {
-    "0", "007", "-5", "+5", " 42 ", "1_000", "1__0", "_1", "1_", "1.5", "1.", ".", ".5", "1e5",
-    "1E+5", "1e", "e5", "-inf", "Infinity", "+infinity", "nan", "NaN", "-nan", "1.5e-3", "0x10",
-    "1,5", "1 000", "True", "false", "t", "y", "yes", "no", "N", "", " ", "\t1\n", "1.5 ", " 2",
-    "12345678901234567890", "9007199254740993", "-0", "0.1", "1e400", "-1e-400", "1_0.5_5",
-    "1._5", "1e1_0", "abc", "١٢", "2024", "20240", "2024-01", "2024-13-01", "2023-02-29",
-    "2024-02-29", "1900-02-28", "1900-03-01", "1899-12-30", "1899-12-29", "0001-01-01",
-    "9999-12-31", "2024010512", "2024-W53", "2020-W53", "2020-W53-7", "2024-W00", "2024-W01-8",
-    "2024-001", "2024-01-05T10:00:00:5", "2024-01-05T100000X", "2024-01-05T10:00+05:99",
-    "2024-01-05T10:00+23:59:59.9", "2024-01-05T10:00:00.", "2024-01-05T",
-    "2024-01-05T10:00:00.1234567", "2024-01-05 00:00:00.000001", "2024-01-05ZZ", "Z", "1Z",
-    NULL};
+static const char *const fixed[] = {"0",
+                                    "007",
+                                    "-5",
+                                    "+5",
+                                    " 42 ",
+                                    "1_000",
+                                    "1__0",
+                                    "_1",
+                                    "1_",
+                                    "1.5",
+                                    "1.",
+                                    ".",
+                                    ".5",
+                                    "1e5",
+                                    "1E+5",
+                                    "1e",
+                                    "e5",
+                                    "-inf",
+                                    "Infinity",
+                                    "+infinity",
+                                    "nan",
+                                    "NaN",
+                                    "-nan",
+                                    "1.5e-3",
+                                    "0x10",
+                                    "1,5",
+                                    "1 000",
+                                    "True",
+                                    "false",
+                                    "t",
+                                    "y",
+                                    "yes",
+                                    "no",
+                                    "N",
+                                    "",
+                                    " ",
+                                    "\t1\n",
+                                    "1.5 ",
+                                    " 2",
+                                    "12345678901234567890",
+                                    "9007199254740993",
+                                    "-0",
+                                    "0.1",
+                                    "1e400",
+                                    "-1e-400",
+                                    "1_0.5_5",
+                                    "1._5",
+                                    "1e1_0",
+                                    "abc",
+                                    "١٢",
+                                    "2024",
+                                    "20240",
+                                    "2024-01",
+                                    "2024-13-01",
+                                    "2023-02-29",
+                                    "2024-02-29",
+                                    "1900-02-28",
+                                    "1900-03-01",
+                                    "1899-12-30",
+                                    "1899-12-29",
+                                    "0001-01-01",
+                                    "9999-12-31",
+                                    "2024010512",
+                                    "2024-W53",
+                                    "2020-W53",
+                                    "2020-W53-7",
+                                    "2024-W00",
+                                    "2024-W01-8",
+                                    "2024-001",
+                                    "2024-01-05T10:00:00:5",
+                                    "2024-01-05T100000X",
+                                    "2024-01-05T10:00+05:99",
+                                    "2024-01-05T10:00+23:59:59.9",
+                                    "2024-01-05T10:00:00.",
+                                    "2024-01-05T",
+                                    "2024-01-05T10:00:00.1234567",
+                                    "2024-01-05 00:00:00.000001",
+                                    "2024-01-05ZZ",
+                                    "Z",
+                                    "1Z",
+                                    NULL};
 
-static const char *const dates[] = {"2024-01-05", "20240105", "2024-W01-2", "2024W012", "2024-W01",
-                                    "2024-02-30", "1900-01-01", "2024-1-5", NULL};
+static const char *const dates[] = {"2024-01-05", "20240105", "2024-W01-2",
+                                    "2024W012",   "2024-W01", "2024-02-30",
+                                    "1900-01-01", "2024-1-5", NULL};
 static const char *const seps[] = {"T", " ", "X", "", NULL};
-static const char *const times[] = {"10",       "10:30",      "1030",  "10:30:15", "103015",
-                                    "10:30:15.5", "10:30:15,123456789", "25:00", "10:61",
-                                    "10:3",     NULL};
+static const char *const times[] = {
+    "10",    "10:30", "1030", "10:30:15", "103015", "10:30:15.5", "10:30:15,123456789",
+    "25:00", "10:61", "10:3", NULL};
 static const char *const tzs[] = {"", "Z", "+05:30", "-0800", "+05", "+24:00", "Z5", NULL};
 
 static void add(af_arena *a, af_value *l, const char *s)
@@ -91,7 +161,8 @@ static void differential(void)
 {
     af_arena *a = af_arena_new();
     af_value *in = af_list(a);
-    for (int i = 0; fixed[i]; i++) add(a, in, fixed[i]);
+    for (int i = 0; fixed[i]; i++)
+        add(a, in, fixed[i]);
     for (int d = 0; dates[d]; d++)
         for (int s = 0; seps[s]; s++)
             for (int t = 0; times[t]; t++)
@@ -117,7 +188,8 @@ static void differential(void)
     af_buf out = {0};
     char buf[65536];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) af_buf_put(&out, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+        af_buf_put(&out, buf, n);
     T_INTEQ(pclose(p), 0);
     unlink(path);
     unlink(script);
@@ -166,18 +238,27 @@ static void differential(void)
         xlsx_val x;
         xlsx_cast_text(s, len, XLSX_DT_BOOL, &x);
         v = af_map_get(r, "bool");
-        CMP("bool", v->type == AF_NULL ? (len ? "str" : "none") : v->u.b ? "1" : "0",
-            x.kind == XLSX_V_BOOL ? (x.num ? "1" : "0") : x.kind == XLSX_V_NONE ? "none" : "str");
+        CMP("bool",
+            v->type == AF_NULL ? (len ? "str" : "none")
+            : v->u.b           ? "1"
+                               : "0",
+            x.kind == XLSX_V_BOOL   ? (x.num ? "1" : "0")
+            : x.kind == XLSX_V_NONE ? "none"
+                                    : "str");
         /* basic */
         xlsx_cast_basic(s, len, &x);
         af_value *bv = af_map_get(r, "basic");
         const char *kind = bv->u.list.items[0]->u.s.ptr;
         af_value *val = bv->u.list.items[1];
-        const char *gk = x.kind == XLSX_V_NONE ? "none" : x.kind == XLSX_V_BOOL ? "bool"
-                         : x.kind == XLSX_V_NUM ? "num" : x.kind == XLSX_V_DATE ? "date"
-                         : x.kind == XLSX_V_DATETIME ? "datetime" : "str";
+        const char *gk = x.kind == XLSX_V_NONE       ? "none"
+                         : x.kind == XLSX_V_BOOL     ? "bool"
+                         : x.kind == XLSX_V_NUM      ? "num"
+                         : x.kind == XLSX_V_DATE     ? "date"
+                         : x.kind == XLSX_V_DATETIME ? "datetime"
+                                                     : "str";
         CMP("basic kind", kind, gk);
-        if (!strcmp(kind, gk) && !strcmp(kind, "num")) CMP("basic num", val->u.s.ptr, num17(a, x.num));
+        if (!strcmp(kind, gk) && !strcmp(kind, "num"))
+            CMP("basic num", val->u.s.ptr, num17(a, x.num));
         if (!strcmp(kind, gk) && (!strcmp(kind, "date") || !strcmp(kind, "datetime"))) {
             xlsx_num_text(x.num, sb);
             CMP("basic date", val->u.s.ptr, sb);

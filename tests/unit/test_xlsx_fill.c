@@ -41,7 +41,8 @@ static char *slurp_cmd(const char *cmd, int *status)
     af_buf b = {0};
     char buf[65536];
     size_t n;
-    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) af_buf_put(&b, buf, n);
+    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0)
+        af_buf_put(&b, buf, n);
     int st = p ? pclose(p) : -1;
     if (status) *status = st;
     char *s = af_strdup(A, af_buf_cstr(&b));
@@ -111,7 +112,8 @@ static const char *PY_DUMP =
     "            fill = c.fill.fgColor.rgb if c.fill is not None and c.fill.fill_type else None\n"
     "            cells[c.coordinate] = {'v': v, 't': c.data_type, 'fmt': c.number_format,\n"
     "                                   'bold': bool(c.font.b), 'fill': fill}\n"
-    "    out[ws.title] = {'cells': cells, 'freeze': ws.freeze_panes, 'filter': ws.auto_filter.ref,\n"
+    "    out[ws.title] = {'cells': cells, 'freeze': ws.freeze_panes, 'filter': "
+    "ws.auto_filter.ref,\n"
     "        'merged': sorted(str(m) for m in ws.merged_cells.ranges),\n"
     "        'cf': sorted(str(r.sqref) for r in ws.conditional_formatting),\n"
     "        'dv': sorted(str(d.sqref) for d in ws.data_validations.dataValidation),\n"
@@ -209,8 +211,10 @@ static af_value *run(int kind, const char *tpl, const char *out, const char *jso
         int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         rc = xlsx_save(b, fd, err, errlen);
         close(fd);
-        if (rc == 0) rename(tmp, out);
-        else unlink(tmp);
+        if (rc == 0)
+            rename(tmp, out);
+        else
+            unlink(tmp);
     }
     xlsx_free(b);
     if (rc < 0) return NULL;
@@ -317,11 +321,11 @@ static const char *REPORT =
     "ws.row_dimensions[10].height = 30\n"
     "ws.conditional_formatting.add('B7:D7', CellIsRule(operator='greaterThan', formula=['0'],\n"
     "    fill=PatternFill('solid', fgColor='FF00FF00')))\n"
-    "dv = DataValidation(type='whole', operator='greaterThan', formula1='0'); ws.add_data_validation(dv); dv.add('C7')\n"
+    "dv = DataValidation(type='whole', operator='greaterThan', formula1='0'); "
+    "ws.add_data_validation(dv); dv.add('C7')\n"
     "name(wb, 'QIP_NAME', 'Report!$B$5')\n"
     "name(wb, 'TOTAL', 'Report!$C$8')\n"
     "o = wb.create_sheet('Other'); o['A1'] = '=Report!C8*2'\n";
-
 
 /* ---- excel_validate_template ------------------------------------------------------------- */
 
@@ -375,8 +379,9 @@ static void small_insert_below_shifts(void)
     const char *tpl = tmpl("r.xlsx", REPORT), *out = path_of("small1.xlsx");
     char err[4096];
     af_value *r = run(SMALL, tpl, out,
-                      af_sprintf(A, "[{\"name\": \"qip\", \"anchor\": \"QIP_ANCHOR\", "
-                                    "\"insert\": \"below\", \"header_mode\": \"override\", %s}]",
+                      af_sprintf(A,
+                                 "[{\"name\": \"qip\", \"anchor\": \"QIP_ANCHOR\", "
+                                 "\"insert\": \"below\", \"header_mode\": \"override\", %s}]",
                                  QIP_ROWS),
                       0, err, sizeof err);
     if (!r) printf("#   %s\n", err);
@@ -423,8 +428,9 @@ static void small_replace_copies_style(void)
     const char *tpl = tmpl("r.xlsx", REPORT), *out = path_of("small2.xlsx");
     char err[4096];
     af_value *r = run(SMALL, tpl, out,
-                      af_sprintf(A, "[{\"anchor\": \"QIP_ANCHOR\", \"header_mode\": \"append\", "
-                                    "\"style_mode\": \"copy_row\", \"anchor_clear\": true, %s}]",
+                      af_sprintf(A,
+                                 "[{\"anchor\": \"QIP_ANCHOR\", \"header_mode\": \"append\", "
+                                 "\"style_mode\": \"copy_row\", \"anchor_clear\": true, %s}]",
                                  QIP_ROWS),
                       0, err, sizeof err);
     T_CHECK(r != NULL);
@@ -477,14 +483,16 @@ static void small_cell_and_basic_cast(void)
 
 static void small_named_range(void)
 {
-    const char *tpl = tmpl("n.xlsx", "ws['C20'] = 'old'; name(wb, 'DATA_AT', 'Report!$C$20:$E$30')\n"
-                                     "ws['C25'] = 'after'\n");
+    const char *tpl =
+        tmpl("n.xlsx", "ws['C20'] = 'old'; name(wb, 'DATA_AT', 'Report!$C$20:$E$30')\n"
+                       "ws['C25'] = 'after'\n");
     const char *out = path_of("small4.xlsx");
     char err[4096];
-    af_value *r = run(SMALL, tpl, out,
-                      "[{\"anchor\": \"DATA_AT\", \"insert\": \"below\", \"header_mode\": \"override\", "
-                      "\"columns_json\": [\"a\", \"b\"], \"rows_json\": [[1, 2], [3, 4]]}]",
-                      0, err, sizeof err);
+    af_value *r =
+        run(SMALL, tpl, out,
+            "[{\"anchor\": \"DATA_AT\", \"insert\": \"below\", \"header_mode\": \"override\", "
+            "\"columns_json\": [\"a\", \"b\"], \"rows_json\": [[1, 2], [3, 4]]}]",
+            0, err, sizeof err);
     T_CHECK(r != NULL);
     if (!r) return;
     T_STREQ(json_of(af_map_get(af_map_get(r, "written")->u.list.items[0], "start_cell")),
@@ -502,21 +510,22 @@ static void small_named_range(void)
 static void small_guards(void)
 {
     const char *tpl = tmpl("r.xlsx", REPORT);
-    expect_fail(SMALL, tpl, "[{\"anchor\": \"QIP_ANCHOR\", \"cell\": \"A1\", \"rows_json\": []}]", 0,
-                "excel_fill_small target=target: must set exactly one of anchor OR cell");
+    expect_fail(SMALL, tpl, "[{\"anchor\": \"QIP_ANCHOR\", \"cell\": \"A1\", \"rows_json\": []}]",
+                0, "excel_fill_small target=target: must set exactly one of anchor OR cell");
     expect_fail(SMALL, tpl,
                 "[{\"name\": \"t\", \"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1]], "
                 "\"row_count\": 5, \"max_rows\": 2}]",
                 0, "excel_fill_small target=t: row_count=5 exceed max_rows=2");
     expect_fail(SMALL, tpl,
-                "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1], [2], [3]], \"max_rows\": 2}]", 0,
-                "excel_fill_small target=target: data rows exceed max_rows=2");
+                "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1], [2], [3]], \"max_rows\": 2}]",
+                0, "excel_fill_small target=target: data rows exceed max_rows=2");
     expect_fail(SMALL, tpl,
                 "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1], [2]], \"columns_json\": "
                 "[\"a\"], \"header_mode\": \"append\", \"max_total_rows\": 2}]",
                 0, "excel_fill_small target=target: total rows exceed max_total_rows=2");
-    expect_fail(SMALL, tpl, "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1, 2, 3]], \"max_cols\": 2}]",
-                0, "excel_fill_small target=target: cols exceed max_cols=2");
+    expect_fail(SMALL, tpl,
+                "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1, 2, 3]], \"max_cols\": 2}]", 0,
+                "excel_fill_small target=target: cols exceed max_cols=2");
     expect_fail(SMALL, tpl, "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": \"nope\"}]", 0,
                 "excel_fill_small target=target: rows_json must be valid JSON");
     expect_fail(SMALL, tpl, "[{\"cell\": \"B3\", \"rows_json\": [[1]]}]", 0,
@@ -526,8 +535,9 @@ static void small_guards(void)
                 "Worksheet Nope does not exist.");
     expect_fail(SMALL, tpl, "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[[1, 2]]]}]", 0,
                 "Cannot convert [1, 2] to Excel");
-    expect_fail(SMALL, tpl, "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1]], \"insert\": \"up\"}]",
-                0, "excel_fill_small target=target: invalid insert=up");
+    expect_fail(SMALL, tpl,
+                "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1]], \"insert\": \"up\"}]", 0,
+                "excel_fill_small target=target: invalid insert=up");
     expect_fail(SMALL, tpl, "[{\"anchor\": \"NOPE_ANCHOR\", \"rows_json\": [[1]]}]", 0,
                 "Excel anchor not found: 'NOPE_ANCHOR'. Workbook sheets=['Report', 'Other']. "
                 "ANCHOR-like cells(sample)=[\"Report!B5='QIP_ANCHOR'\"]");
@@ -559,7 +569,6 @@ static void enterprise_needs_sheet(void)
     xlsx_free(b);
 }
 
-
 static void insertion_moves_everything(void)
 {
     /* shared formulas (written by hand: openpyxl cannot), a table, a comment
@@ -570,7 +579,8 @@ static void insertion_moves_everything(void)
         "from openpyxl.comments import Comment\n"
         "for i in range(1, 21): ws.cell(row=i, column=1, value=i)\n"
         "ws['D1'] = 'k'; ws['E1'] = 'v'\n"
-        "for i in range(2, 7): ws.cell(row=i, column=4, value='k%d' % i); ws.cell(row=i, column=5, value=i)\n"
+        "for i in range(2, 7): ws.cell(row=i, column=4, value='k%d' % i); ws.cell(row=i, column=5, "
+        "value=i)\n"
         "ws.add_table(Table(displayName='T1', ref='D1:E6'))\n"
         "ws['A10'].comment = Comment('look here', 'afc')\n"
         "from openpyxl.worksheet.hyperlink import Hyperlink\n"
@@ -582,10 +592,12 @@ static void insertion_moves_everything(void)
         "zin.close(); z = zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED)\n"
         "for i, d in items:\n"
         "    if i.filename == 'xl/worksheets/sheet1.xml':\n"
-        "        d = re.sub(rb'<c r=\"B1\"[^>]*>.*?</c>', b'<c r=\"B1\"><f t=\"shared\" ref=\"B1:B20\" si=\"0\">A1*2</f></c>', d)\n"
+        "        d = re.sub(rb'<c r=\"B1\"[^>]*>.*?</c>', b'<c r=\"B1\"><f t=\"shared\" "
+        "ref=\"B1:B20\" si=\"0\">A1*2</f></c>', d)\n"
         "        for r in range(2, 21):\n"
         "            d = d.replace(b'<c r=\"A%d\" t=\"n\"><v>%d</v></c>' % (r, r),\n"
-        "                b'<c r=\"A%d\" t=\"n\"><v>%d</v></c><c r=\"B%d\"><f t=\"shared\" si=\"0\"/></c>' % (r, r, r))\n"
+        "                b'<c r=\"A%d\" t=\"n\"><v>%d</v></c><c r=\"B%d\"><f t=\"shared\" "
+        "si=\"0\"/></c>' % (r, r, r))\n"
         "    z.writestr(i, d)\n"
         "z.close()\n");
     const char *out = path_of("moves.xlsx");
@@ -606,11 +618,12 @@ static void insertion_moves_everything(void)
     T_CELL(d, "Report", "B22", "=A22*2");
     T_CELL(d, "Report", "E8", "6"); /* last table row */
     int st;
-    char *x = slurp_cmd(af_sprintf(A, "unzip -p '%s' xl/tables/table1.xml xl/comments/comment1.xml "
-                                      "xl/worksheets/sheet1.xml xl/workbook.xml",
+    char *x = slurp_cmd(af_sprintf(A,
+                                   "unzip -p '%s' xl/tables/table1.xml xl/comments/comment1.xml "
+                                   "xl/worksheets/sheet1.xml xl/workbook.xml",
                                    out),
                         &st);
-    T_CHECK(strstr(x, "ref=\"D1:E8\"") != NULL);       /* the table grew around the rows */
+    T_CHECK(strstr(x, "ref=\"D1:E8\"") != NULL);        /* the table grew around the rows */
     T_CHECK(strstr(x, "<comment ref=\"A12\"") != NULL); /* the comment moved with its cell */
     T_CHECK(strstr(x, "ref=\"A14\" location=") != NULL);
     T_CHECK(strstr(x, "location=\"Report!A17\"") != NULL);
@@ -620,11 +633,10 @@ static void insertion_moves_everything(void)
 
 /* ---- excel_fill_from_file -------------------------------------------------------------------- */
 
-static const char *CSV =
-    "id,amount,day,ts,flag,name\n"
-    "1,10.5,2024-01-05,2024-01-05T10:20:30,true,alpha\n"
-    "2,-3,2024-02-30,2024-01-05 10:20:30.5Z,no,=1+2\n"
-    "3,,2024-03-01,bad,1,#N/A\n";
+static const char *CSV = "id,amount,day,ts,flag,name\n"
+                         "1,10.5,2024-01-05,2024-01-05T10:20:30,true,alpha\n"
+                         "2,-3,2024-02-30,2024-01-05 10:20:30.5Z,no,=1+2\n"
+                         "3,,2024-03-01,bad,1,#N/A\n";
 
 static const char *DTYPES = "{\"id\": \"int\", \"amount\": \"float\", \"day\": \"date\", \"ts\": "
                             "\"datetime\", \"flag\": \"bool\"}";
@@ -635,10 +647,11 @@ static void file_data_sheet(void)
     const char *csv = path_of("d.csv");
     write_file(csv, CSV);
     char err[4096];
-    af_value *r = run(FILE_, tpl, out,
-                      af_sprintf(A, "[{\"name\": \"raw\", \"source_path\": \"%s\", \"dtypes\": %s}]",
-                                 csv, DTYPES),
-                      50000, err, sizeof err);
+    af_value *r =
+        run(FILE_, tpl, out,
+            af_sprintf(A, "[{\"name\": \"raw\", \"source_path\": \"%s\", \"dtypes\": %s}]", csv,
+                       DTYPES),
+            50000, err, sizeof err);
     if (!r) printf("#   %s\n", err);
     T_CHECK(r != NULL);
     if (!r) return;
@@ -675,14 +688,16 @@ static void file_data_sheet(void)
 
 static void file_data_sheet_existing(void)
 {
-    const char *tpl = tmpl("ds.xlsx", "d = wb.create_sheet('DATA_qip'); d['A1'] = 'Extract of QIP'\n"
-                                      "d['A4'].font = Font(italic=True, color='FF112233')\n");
+    const char *tpl =
+        tmpl("ds.xlsx", "d = wb.create_sheet('DATA_qip'); d['A1'] = 'Extract of QIP'\n"
+                        "d['A4'].font = Font(italic=True, color='FF112233')\n");
     const char *out = path_of("file2.xlsx"), *csv = path_of("q.tsv");
     write_file(csv, "a\tb\n1\t2\n3\t4\n");
     char err[4096];
     af_value *r = run(FILE_, tpl, out,
-                      af_sprintf(A, "[{\"name\": \"q\", \"sheet\": \"DATA_qip\", \"cell\": \"A4\", "
-                                    "\"source_path\": \"%s\", \"type_cast\": \"basic\"}]",
+                      af_sprintf(A,
+                                 "[{\"name\": \"q\", \"sheet\": \"DATA_qip\", \"cell\": \"A4\", "
+                                 "\"source_path\": \"%s\", \"type_cast\": \"basic\"}]",
                                  csv),
                       50000, err, sizeof err);
     T_CHECK(r != NULL);
@@ -703,9 +718,10 @@ static void file_report_region(void)
     write_file(csv, CSV);
     char err[4096];
     af_value *r = run(FILE_, tpl, out,
-                      af_sprintf(A, "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
-                                    "\"QIP_ANCHOR\", \"source_path\": \"%s\", \"header_mode\": "
-                                    "\"override\", \"dtypes\": %s, \"anchor_clear\": true}]",
+                      af_sprintf(A,
+                                 "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
+                                 "\"QIP_ANCHOR\", \"source_path\": \"%s\", \"header_mode\": "
+                                 "\"override\", \"dtypes\": %s, \"anchor_clear\": true}]",
                                  csv, DTYPES),
                       50000, err, sizeof err);
     if (!r) printf("#   %s\n", err);
@@ -729,25 +745,29 @@ static void file_threshold(void)
     const char *tpl = tmpl("r.xlsx", REPORT);
     const char *csv = path_of("d.csv");
     write_file(csv, CSV);
-    const char *j = af_sprintf(A, "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
-                                  "\"QIP_ANCHOR\", \"source_path\": \"%s\"}]",
+    const char *j = af_sprintf(A,
+                               "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
+                               "\"QIP_ANCHOR\", \"source_path\": \"%s\"}]",
                                csv);
     expect_fail(FILE_, tpl, j, 2,
                 "excel_fill_from_file target=qip: row_count=3 exceeds rows_threshold=2. Use "
                 "mode=data_sheet (DATA_*) instead of report_region, or raise rows_threshold.");
     /* the target's own threshold wins over the step's */
-    j = af_sprintf(A, "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
-                      "\"QIP_ANCHOR\", \"source_path\": \"%s\", \"rows_threshold\": 2}]",
+    j = af_sprintf(A,
+                   "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
+                   "\"QIP_ANCHOR\", \"source_path\": \"%s\", \"rows_threshold\": 2}]",
                    csv);
     expect_fail(FILE_, tpl, j, 50000, "row_count=3 exceeds rows_threshold=2");
     char err[4096];
-    j = af_sprintf(A, "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
-                      "\"QIP_ANCHOR\", \"source_path\": \"%s\", \"fail_on_threshold\": false}]",
+    j = af_sprintf(A,
+                   "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
+                   "\"QIP_ANCHOR\", \"source_path\": \"%s\", \"fail_on_threshold\": false}]",
                    csv);
     T_CHECK(run(FILE_, tpl, path_of("file4.xlsx"), j, 2, err, sizeof err) != NULL);
     /* a given row_count is believed */
-    j = af_sprintf(A, "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
-                      "\"QIP_ANCHOR\", \"source_path\": \"%s\", \"row_count\": \"9\"}]",
+    j = af_sprintf(A,
+                   "[{\"name\": \"qip\", \"mode\": \"report_region\", \"anchor\": "
+                   "\"QIP_ANCHOR\", \"source_path\": \"%s\", \"row_count\": \"9\"}]",
                    csv);
     expect_fail(FILE_, tpl, j, 5, "row_count=9 exceeds rows_threshold=5");
 }
@@ -761,8 +781,9 @@ static void file_count_modes(void)
     for (int mode = 0; mode < 2; mode++) {
         const char *out = path_of(mode ? "file6.xlsx" : "file5.xlsx");
         af_value *r = run(FILE_, tpl, out,
-                          af_sprintf(A, "[{\"mode\": \"report_region\", \"anchor\": \"QIP_ANCHOR\", "
-                                        "\"source_path\": \"%s\", \"count_mode\": \"%s\"}]",
+                          af_sprintf(A,
+                                     "[{\"mode\": \"report_region\", \"anchor\": \"QIP_ANCHOR\", "
+                                     "\"source_path\": \"%s\", \"count_mode\": \"%s\"}]",
                                      csv, mode ? "csv_parse" : "fast"),
                           50000, err, sizeof err);
         T_CHECK(r != NULL);
@@ -773,22 +794,25 @@ static void file_count_modes(void)
         T_CELL(d, "Report", mode ? "B10" : "B11", "Total");
     }
     expect_fail(FILE_, tpl,
-                af_sprintf(A, "[{\"mode\": \"report_region\", \"anchor\": \"QIP_ANCHOR\", "
-                              "\"source_path\": \"%s\", \"count_mode\": \"exact\"}]",
+                af_sprintf(A,
+                           "[{\"mode\": \"report_region\", \"anchor\": \"QIP_ANCHOR\", "
+                           "\"source_path\": \"%s\", \"count_mode\": \"exact\"}]",
                            csv),
                 50000, "Unsupported count_mode for CSV/TSV: exact");
 }
 
 static void file_read_options(void)
 {
-    const char *tpl = tmpl("r.xlsx", REPORT), *csv = path_of("semi.txt"), *out = path_of("file7.xlsx");
+    const char *tpl = tmpl("r.xlsx", REPORT), *csv = path_of("semi.txt"),
+               *out = path_of("file7.xlsx");
     write_file(csv, "'k';'v'\n'a;b';1.5\n'c';2\n");
     char err[4096];
     af_value *r = run(FILE_, tpl, out,
-                      af_sprintf(A, "[{\"name\": \"o\", \"source_path\": \"%s\", \"source_format\": "
-                                    "\"CSV\", \"file\": {\"delimiter\": \";\", \"quotechar\": "
-                                    "\"'\"}, \"quoting\": \"nonnumeric\", \"read_header\": false, "
-                                    "\"freeze_panes\": false}]",
+                      af_sprintf(A,
+                                 "[{\"name\": \"o\", \"source_path\": \"%s\", \"source_format\": "
+                                 "\"CSV\", \"file\": {\"delimiter\": \";\", \"quotechar\": "
+                                 "\"'\"}, \"quoting\": \"nonnumeric\", \"read_header\": false, "
+                                 "\"freeze_panes\": false}]",
                                  csv),
                       50000, err, sizeof err);
     if (!r) printf("#   %s\n", err);
@@ -802,8 +826,9 @@ static void file_read_options(void)
     T_STREQ(sheet_attr(d, "DATA_o", "filter"), "None");
     T_STREQ(sheet_attr(d, "DATA_o", "freeze"), "None");
     expect_fail(FILE_, tpl,
-                af_sprintf(A, "[{\"source_path\": \"%s\", \"source_format\": \"csv\", "
-                              "\"quoting\": \"nonnumeric\"}]",
+                af_sprintf(A,
+                           "[{\"source_path\": \"%s\", \"source_format\": \"csv\", "
+                           "\"quoting\": \"nonnumeric\"}]",
                            csv),
                 50000, "could not convert string to float");
 }
@@ -817,7 +842,8 @@ static void file_bad_inputs(void)
                 50000, "'utf-8' codec can't decode byte 0xff");
     af_buf big = {0};
     af_buf_puts(&big, "a\n\"");
-    for (int i = 0; i < 140000; i++) af_buf_putc(&big, 'x');
+    for (int i = 0; i < 140000; i++)
+        af_buf_putc(&big, 'x');
     af_buf_puts(&big, "\"\n");
     const char *huge = path_of("huge.csv");
     write_file(huge, af_buf_cstr(&big));
@@ -830,9 +856,10 @@ static void file_bad_inputs(void)
                 50000, "source_format parquet is not supported");
     const char *tz = path_of("tz.csv");
     write_file(tz, "ts\n2024-01-05T10:00:00+01:00\n");
-    expect_fail(FILE_, tpl,
-                af_sprintf(A, "[{\"source_path\": \"%s\", \"dtypes\": {\"ts\": \"datetime\"}}]", tz),
-                50000, "Excel does not support timezones in datetimes.");
+    expect_fail(
+        FILE_, tpl,
+        af_sprintf(A, "[{\"source_path\": \"%s\", \"dtypes\": {\"ts\": \"datetime\"}}]", tz), 50000,
+        "Excel does not support timezones in datetimes.");
     expect_fail(FILE_, tpl,
                 af_sprintf(A, "[{\"source_path\": \"%s\", \"mode\": \"report_region\"}]", tz),
                 50000, "Excel target requires either anchor (named range / anchor text) or cell");
@@ -845,10 +872,11 @@ static void file_style_copy_and_overlap(void)
     char err[4096];
     /* replace mode over the template: data lands on the style row and below */
     af_value *r = run(FILE_, tpl, out,
-                      af_sprintf(A, "[{\"mode\": \"report_region\", \"anchor\": \"QIP_ANCHOR\", "
-                                    "\"insert\": \"replace\", \"source_path\": \"%s\", "
-                                    "\"style_mode\": \"copy_row\", \"clear_style_row\": true, "
-                                    "\"dtypes\": %s}]",
+                      af_sprintf(A,
+                                 "[{\"mode\": \"report_region\", \"anchor\": \"QIP_ANCHOR\", "
+                                 "\"insert\": \"replace\", \"source_path\": \"%s\", "
+                                 "\"style_mode\": \"copy_row\", \"clear_style_row\": true, "
+                                 "\"dtypes\": %s}]",
                                  csv, DTYPES),
                       50000, err, sizeof err);
     if (!r) printf("#   %s\n", err);
@@ -857,15 +885,16 @@ static void file_style_copy_and_overlap(void)
         af_value *d = dump(out);
         T_FILL(d, "Report", "B9", "FFFFFF00");
         T_FILL(d, "Report", "G9", "(None)"); /* beyond the template: nothing to copy */
-        T_CELL(d, "Report", "B7", "(None)");     /* clear_style_row cleared the first data row */
+        T_CELL(d, "Report", "B7", "(None)"); /* clear_style_row cleared the first data row */
         T_FILL(d, "Report", "B7", "FFFFFF00");
         T_CELL(d, "Report", "B8", "2");
     }
     /* two data_sheet targets on the same sheet with replace may overlap */
     r = run(FILE_, tpl, path_of("file9.xlsx"),
-            af_sprintf(A, "[{\"name\": \"a\", \"sheet\": \"D\", \"source_path\": \"%s\"}, "
-                          "{\"name\": \"b\", \"sheet\": \"D\", \"cell\": \"B2\", \"source_path\": "
-                          "\"%s\"}]",
+            af_sprintf(A,
+                       "[{\"name\": \"a\", \"sheet\": \"D\", \"source_path\": \"%s\"}, "
+                       "{\"name\": \"b\", \"sheet\": \"D\", \"cell\": \"B2\", \"source_path\": "
+                       "\"%s\"}]",
                        csv, csv),
             50000, err, sizeof err);
     T_CHECK(r != NULL);
@@ -881,15 +910,18 @@ static void file_style_copy_and_overlap(void)
 static void file_many_rows(void)
 {
     /* enough rows to go through the spool in many buffers */
-    const char *tpl = tmpl("r.xlsx", REPORT), *csv = path_of("many.csv"), *out = path_of("file10.xlsx");
+    const char *tpl = tmpl("r.xlsx", REPORT), *csv = path_of("many.csv"),
+               *out = path_of("file10.xlsx");
     FILE *f = fopen(csv, "w");
     fprintf(f, "n,s,d\n");
-    for (int i = 1; i <= 30000; i++) fprintf(f, "%d,row %d,2024-01-%02d\n", i, i, i % 28 + 1);
+    for (int i = 1; i <= 30000; i++)
+        fprintf(f, "%d,row %d,2024-01-%02d\n", i, i, i % 28 + 1);
     fclose(f);
     char err[4096];
     af_value *r = run(FILE_, tpl, out,
-                      af_sprintf(A, "[{\"name\": \"m\", \"source_path\": \"%s\", \"dtypes\": "
-                                    "{\"n\": \"int\", \"d\": \"date\"}}]",
+                      af_sprintf(A,
+                                 "[{\"name\": \"m\", \"source_path\": \"%s\", \"dtypes\": "
+                                 "{\"n\": \"int\", \"d\": \"date\"}}]",
                                  csv),
                       50000, err, sizeof err);
     T_CHECK(r != NULL);
@@ -906,21 +938,23 @@ static void untouched_parts_identical(void)
     /* parts the fill does not change are copied byte for byte */
     const char *tpl = tmpl("r.xlsx", REPORT), *out = path_of("same.xlsx");
     char err[4096];
-    T_CHECK(run(SMALL, tpl, out, "[{\"sheet\": \"Report\", \"cell\": \"F1\", \"rows_json\": [[1]]}]",
-                0, err, sizeof err) != NULL);
+    T_CHECK(run(SMALL, tpl, out,
+                "[{\"sheet\": \"Report\", \"cell\": \"F1\", \"rows_json\": [[1]]}]", 0, err,
+                sizeof err) != NULL);
     int st;
     const char *parts[] = {"xl/theme/theme1.xml", "docProps/core.xml", "docProps/app.xml"};
     for (int i = 0; i < 3; i++) {
-        const char *cmd = af_sprintf(A,
-                                     "bash -c \"cmp -s <(unzip -p '%s' %s) <(unzip -p '%s' %s)\"",
-                                     tpl, parts[i], out, parts[i]);
+        const char *cmd =
+            af_sprintf(A, "bash -c \"cmp -s <(unzip -p '%s' %s) <(unzip -p '%s' %s)\"", tpl,
+                       parts[i], out, parts[i]);
         slurp_cmd(cmd, &st);
         if (st != 0) printf("#   %s differs\n", parts[i]);
         T_INTEQ(st, 0);
     }
 }
 
-/* ---- driver mode ------------------------------------------------------------------------------ */
+/* ---- driver mode ------------------------------------------------------------------------------
+ */
 
 static int driver(int argc, char **argv)
 {
@@ -938,7 +972,8 @@ static int driver(int argc, char **argv)
     af_buf j = {0};
     char buf[4096];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) af_buf_put(&j, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        af_buf_put(&j, buf, n);
     fclose(f);
     char err[4096];
     af_value *r = run(kind, argv[3], argv[4], af_buf_cstr(&j), argc > 6 ? atoll(argv[6]) : 50000,

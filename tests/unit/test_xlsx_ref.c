@@ -88,7 +88,7 @@ static void shifts_other_sheets(void)
     T_STREQ(shift("'Report'!B5:C9", "Summary", "Report", 5, 2), "'Report'!B7:C11");
     T_STREQ(shift("report!B5", "Summary", "Report", 5, 2), "report!B7"); /* names ignore case */
     T_STREQ(shift("'My Sheet'!A6+'It''s'!A6", "X", "It's", 5, 2), "'My Sheet'!A6+'It''s'!A8");
-    T_STREQ(shift("[1]Report!A9", "X", "Report", 5, 2), "[1]Report!A9");      /* another book */
+    T_STREQ(shift("[1]Report!A9", "X", "Report", 5, 2), "[1]Report!A9"); /* another book */
     T_STREQ(shift("SUM(Report:Other!A9)", "X", "Report", 5, 2), "SUM(Report:Other!A9)"); /* 3-D */
     /* defined names have no home sheet */
     T_STREQ(shift("Report!$B$5", NULL, "Report", 5, 1), "Report!$B$6");
