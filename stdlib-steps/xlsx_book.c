@@ -899,9 +899,24 @@ static int write_doc(struct archive *a, xpart *p, char *err, size_t errlen)
     int len = 0;
     xmlDocDumpMemoryEnc(p->doc, &mem, &len, "UTF-8");
     if (!mem) return fail(err, errlen, "cannot serialise %s", p->name);
-    int rc = zbegin(a, p->name, p->is_new ? time(NULL) : p->mtime, len, 0, err, errlen);
+    /* a part written without an XML declaration (VML) stays without one */
+    const char *body = (const char *)mem;
+    size_t blen = (size_t)len;
+    const char *orig = p->data ? p->data : "";
+    while (*orig == ' ' || *orig == '\n' || *orig == '\r' || *orig == '\t') orig++;
+    if (!p->is_new && strncmp(orig, "<?xml", 5) != 0 && strncmp(orig, "\xEF\xBB\xBF<?xml", 8) != 0 &&
+        !strncmp(body, "<?xml", 5)) {
+        const char *e = strstr(body, "?>");
+        if (e) {
+            e += 2;
+            if (*e == '\n') e++;
+            blen -= (size_t)(e - body);
+            body = e;
+        }
+    }
+    int rc = zbegin(a, p->name, p->is_new ? time(NULL) : p->mtime, (int64_t)blen, 0, err, errlen);
     zw z = {a, p->name};
-    if (rc == 0) rc = zput(&z, mem, (size_t)len, err, errlen);
+    if (rc == 0) rc = zput(&z, body, blen, err, errlen);
     xmlFree(mem);
     return rc;
 }
