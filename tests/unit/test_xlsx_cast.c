@@ -7,7 +7,7 @@
  */
 #define T_SUITE "xlsx_cast"
 #include "t.h"
-#include "xlsx.h"
+#include "../../stdlib-steps/xlsx.h" /* the Excel layer is internal to stdlib-steps */
 
 #include <math.h>
 #include <stdlib.h>

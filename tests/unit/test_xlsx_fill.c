@@ -15,7 +15,7 @@
  */
 #define T_SUITE "xlsx_fill"
 #include "t.h"
-#include "xlsx.h"
+#include "../../stdlib-steps/xlsx.h" /* the Excel layer is internal to stdlib-steps */
 
 #include <errno.h>
 #include <fcntl.h>
