@@ -778,7 +778,7 @@ int xlsx_open(const char *path, xlsx_book **out, char *err, size_t errlen)
     struct archive *ar = archive_read_new();
     archive_read_support_format_zip_seekable(ar);
     if (archive_read_open_filename(ar, path, 65536) != ARCHIVE_OK) {
-        fail(err, errlen, "cannot open Excel template %s: %s", path,
+        fail(err, errlen, "not an Excel workbook: %s: %s", path,
              archive_error_string(ar) ? archive_error_string(ar) : strerror(errno));
         goto bad;
     }

@@ -631,6 +631,43 @@ static void insertion_moves_everything(void)
     T_CHECK(strstr(x, "t=\"shared\"") == NULL);
 }
 
+
+static void bad_templates(void)
+{
+    /* not a zip, a zip without a workbook, a sheet that is not XML, a cell
+     * outside the sheet: clear errors, no crash, no output */
+    const char *notzip = path_of("notzip.xlsx");
+    write_file(notzip, "this is not a workbook");
+    expect_fail(SMALL, notzip, "[]", 0, "not an Excel workbook");
+    const char *mk = path_of("mkbad.py");
+    write_file(mk, "import sys, zipfile\n"
+                   "z = zipfile.ZipFile(sys.argv[1], 'w'); z.writestr('hello.txt', 'x'); z.close()\n"
+                   "import openpyxl\n"
+                   "wb = openpyxl.Workbook(); wb.active['A1'] = 'QIP_ANCHOR'; wb.save(sys.argv[2])\n"
+                   "def patch(src, dst, part, old, new):\n"
+                   "    zin = zipfile.ZipFile(src); z = zipfile.ZipFile(dst, 'w')\n"
+                   "    for i in zin.infolist():\n"
+                   "        d = zin.read(i.filename)\n"
+                   "        if i.filename == part: d = d.replace(old, new)\n"
+                   "        z.writestr(i, d)\n"
+                   "    z.close()\n"
+                   "patch(sys.argv[2], sys.argv[3], 'xl/worksheets/sheet1.xml', b'</worksheet>', b'<oops>')\n"
+                   "patch(sys.argv[2], sys.argv[4], 'xl/worksheets/sheet1.xml', b'r=\"A1\"', b'r=\"A99999999\"')\n");
+    const char *nowb = path_of("nowb.xlsx"), *good = path_of("good.xlsx"),
+               *badxml = path_of("badxml.xlsx"), *badref = path_of("badref.xlsx");
+    int st;
+    char *o = slurp_cmd(
+        af_sprintf(A, "/usr/bin/python3 %s %s %s %s %s 2>&1", mk, nowb, good, badxml, badref), &st);
+    if (st) printf("#   %s\n", o);
+    T_INTEQ(st, 0);
+    expect_fail(SMALL, nowb, "[]", 0, "not an Excel workbook");
+    const char *t = "[{\"anchor\": \"QIP_ANCHOR\", \"rows_json\": [[1]]}]";
+    expect_fail(SMALL, badxml, t, 0, "is not well-formed XML");
+    expect_fail(SMALL, badref, t, 0, "bad cell reference A99999999");
+    char err[4096];
+    T_CHECK(run(SMALL, good, path_of("good-out.xlsx"), t, 0, err, sizeof err) != NULL);
+}
+
 /* ---- excel_fill_from_file -------------------------------------------------------------------- */
 
 static const char *CSV = "id,amount,day,ts,flag,name\n"
@@ -1004,6 +1041,7 @@ int main(int argc, char **argv)
         T_RUN(small_guards);
         T_RUN(enterprise_needs_sheet);
         T_RUN(insertion_moves_everything);
+        T_RUN(bad_templates);
         T_RUN(file_data_sheet);
         T_RUN(file_data_sheet_existing);
         T_RUN(file_report_region);
