@@ -903,9 +903,10 @@ static int write_doc(struct archive *a, xpart *p, char *err, size_t errlen)
     const char *body = (const char *)mem;
     size_t blen = (size_t)len;
     const char *orig = p->data ? p->data : "";
-    while (*orig == ' ' || *orig == '\n' || *orig == '\r' || *orig == '\t') orig++;
-    if (!p->is_new && strncmp(orig, "<?xml", 5) != 0 && strncmp(orig, "\xEF\xBB\xBF<?xml", 8) != 0 &&
-        !strncmp(body, "<?xml", 5)) {
+    while (*orig == ' ' || *orig == '\n' || *orig == '\r' || *orig == '\t')
+        orig++;
+    if (!p->is_new && strncmp(orig, "<?xml", 5) != 0 &&
+        strncmp(orig, "\xEF\xBB\xBF<?xml", 8) != 0 && !strncmp(body, "<?xml", 5)) {
         const char *e = strstr(body, "?>");
         if (e) {
             e += 2;

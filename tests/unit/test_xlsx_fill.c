@@ -631,7 +631,6 @@ static void insertion_moves_everything(void)
     T_CHECK(strstr(x, "t=\"shared\"") == NULL);
 }
 
-
 static void bad_templates(void)
 {
     /* not a zip, a zip without a workbook, a sheet that is not XML, a cell
@@ -640,19 +639,22 @@ static void bad_templates(void)
     write_file(notzip, "this is not a workbook");
     expect_fail(SMALL, notzip, "[]", 0, "not an Excel workbook");
     const char *mk = path_of("mkbad.py");
-    write_file(mk, "import sys, zipfile\n"
-                   "z = zipfile.ZipFile(sys.argv[1], 'w'); z.writestr('hello.txt', 'x'); z.close()\n"
-                   "import openpyxl\n"
-                   "wb = openpyxl.Workbook(); wb.active['A1'] = 'QIP_ANCHOR'; wb.save(sys.argv[2])\n"
-                   "def patch(src, dst, part, old, new):\n"
-                   "    zin = zipfile.ZipFile(src); z = zipfile.ZipFile(dst, 'w')\n"
-                   "    for i in zin.infolist():\n"
-                   "        d = zin.read(i.filename)\n"
-                   "        if i.filename == part: d = d.replace(old, new)\n"
-                   "        z.writestr(i, d)\n"
-                   "    z.close()\n"
-                   "patch(sys.argv[2], sys.argv[3], 'xl/worksheets/sheet1.xml', b'</worksheet>', b'<oops>')\n"
-                   "patch(sys.argv[2], sys.argv[4], 'xl/worksheets/sheet1.xml', b'r=\"A1\"', b'r=\"A99999999\"')\n");
+    write_file(
+        mk,
+        "import sys, zipfile\n"
+        "z = zipfile.ZipFile(sys.argv[1], 'w'); z.writestr('hello.txt', 'x'); z.close()\n"
+        "import openpyxl\n"
+        "wb = openpyxl.Workbook(); wb.active['A1'] = 'QIP_ANCHOR'; wb.save(sys.argv[2])\n"
+        "def patch(src, dst, part, old, new):\n"
+        "    zin = zipfile.ZipFile(src); z = zipfile.ZipFile(dst, 'w')\n"
+        "    for i in zin.infolist():\n"
+        "        d = zin.read(i.filename)\n"
+        "        if i.filename == part: d = d.replace(old, new)\n"
+        "        z.writestr(i, d)\n"
+        "    z.close()\n"
+        "patch(sys.argv[2], sys.argv[3], 'xl/worksheets/sheet1.xml', b'</worksheet>', b'<oops>')\n"
+        "patch(sys.argv[2], sys.argv[4], 'xl/worksheets/sheet1.xml', b'r=\"A1\"', "
+        "b'r=\"A99999999\"')\n");
     const char *nowb = path_of("nowb.xlsx"), *good = path_of("good.xlsx"),
                *badxml = path_of("badxml.xlsx"), *badref = path_of("badref.xlsx");
     int st;
