@@ -1559,9 +1559,17 @@ static int file_target(fill *f, const af_value *t, af_value *written)
             xlsx_val *v = &vals[j];
             if (cast == CAST_NONE || (cast == CAST_SCHEMA && x->num)) {
                 fld_val(x, v);
+            } else if (cast == CAST_BASIC && x->num) {
+                /* str(float) goes back through float() unchanged, except
+                 * inf and nan, whose str has no '.' or 'e': they stay text */
+                fld_val(x, v);
+                if (isnan(x->d) || isinf(x->d)) {
+                    v->kind = XLSX_V_STR;
+                    v->s = isnan(x->d) ? "nan" : x->d > 0 ? "inf" : "-inf";
+                    v->len = strlen(v->s);
+                }
             } else if (cast == CAST_BASIC) {
-                const char *sv = fld_str(a, x);
-                xlsx_cast_basic(sv, x->num ? strlen(sv) : x->len, v);
+                xlsx_cast_basic(x->s, x->len, v);
             } else {
                 xlsx_cast_text(x->s, x->len, j < ncolumns ? coltype[j] : XLSX_DT_STRING, v);
             }
@@ -1572,9 +1580,6 @@ static int file_target(fill *f, const af_value *t, af_value *written)
         }
         if (nrow > width) width = (uint32_t)nrow;
         ndata++;
-        if (cast == CAST_BASIC && (ndata & 4095) == 0) {
-            /* basic casting of numeric fields allocates; keep the arena bounded */
-        }
     }
     rows_written += ndata;
 
