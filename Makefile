@@ -45,7 +45,7 @@ LDFLAGS   ?=
 .PHONY: all test demo bench fuzz install clean deps format check-format
 all: $(AFC) $(LIBAFRT) $(INC_OUT) $(B)/lib/afc/libgcc.path
 
-$(B)/obj/%.o: %.c $(HEADERS) runtime/af_int.h compiler/afc.h
+$(B)/obj/%.o: %.c $(HEADERS) runtime/af_int.h compiler/afc.h $(wildcard stdlib-steps/*.h runtime/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(XML2_CFLAGS) $(SMB_CFLAGS) -Icompiler -c $< -o $@
 
@@ -91,7 +91,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 $(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBAFRT) $(AFC_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(XML2_CFLAGS) $(SMB_CFLAGS) -Icompiler -Itests/unit -o $@ $< \
+	$(CC) $(ALL_CFLAGS) $(XML2_CFLAGS) $(SMB_CFLAGS) -Icompiler -Istdlib-steps -Itests/unit -o $@ $< \
 	  $(filter-out $(B)/obj/compiler/main.o,$(AFC_OBJ)) $(LIBAFRT) \
 	  -L/usr/lib/x86_64-linux-gnu/samba $(AFC_LIBS) -Wl,-rpath,/usr/lib/x86_64-linux-gnu/samba
 

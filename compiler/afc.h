@@ -116,7 +116,7 @@ af_value *afc_node_value(af_arena *a, const afc_node *n);
 /* "a string", "an integer", "a mapping", ... for messages */
 const char *afc_node_what(const afc_node *n);
 
-#endif /* AFC_H */
+
 
 /* ---- spec.c: nodes -> typed flow ------------------------------------------ */
 
@@ -381,3 +381,5 @@ afc_bundle *afc_bundle_load(af_arena *a, afc_diags *d, afc_catalog *cat, const c
                             const char *home);
 /* Fills the emit options of one flow of the bundle. */
 void afc_bundle_emit_opts(const afc_bundle *b, const afc_bundle_flow *bf, afc_emit_opts *eo);
+
+#endif /* AFC_H */

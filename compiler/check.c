@@ -444,7 +444,9 @@ static void check_step_inputs(ck *c, const af_step_desc *desc, const afc_node *i
             continue;
         }
         check_literal(c, in, v, desc->name);
-        if (!strcmp(in->name, "resource")) check_resource_input(c, desc, v);
+        /* `connector` is the archive steps' other name for the resource */
+        if (!strcmp(in->name, "resource") || !strcmp(in->name, "connector"))
+            check_resource_input(c, desc, v);
         if ((desc->flags & AF_STEP_NESTED_STEP) && !strcmp(in->name, "step")) check_nested(c, v, depth);
     }
     /* unknown inputs: the reference ignores them; a typo deserves a warning */
