@@ -151,6 +151,7 @@ typedef struct loader {
     size_t c_idx, c_byte; /* byte_of_char's last answer: events move forward */
     struct cursor *pc;    /* after_colon's position cursor */
     afc_pos syntax;       /* where libyaml found a syntax error (line 0: none) */
+    int live_depth;       /* construct() calls under way */
 } loader;
 
 static void lerror(loader *L, afc_pos pos, const char *fmt, ...) AF_PRINTF(3, 4);
@@ -2325,6 +2326,15 @@ static bnode *construct(loader *L, rnode *r)
 {
     if (r->state == 2) return r->built;
     if (r->state == 1 || L->aborted) return null_node(L, r->pos);
+    /* Building a node can start building an anchored node not built yet
+     * (one inside a skipped key, say), so the C stack grows with the
+     * expanded depth, which account() only sees afterwards. */
+    if (L->live_depth >= MAX_DEPTH) {
+        lerror(L, r->pos, "aliases nest this node more than %d levels deep", MAX_DEPTH);
+        L->aborted = 1;
+        return null_node(L, r->pos);
+    }
+    L->live_depth++;
     r->state = 1;
     bnode *b = NULL;
     switch (r->tag) {
@@ -2380,6 +2390,7 @@ static bnode *construct(loader *L, rnode *r)
     if (b->n.kind != AFC_SCALAR) account(L, b);
     r->built = b;
     r->state = 2;
+    L->live_depth--;
     return b;
 }
 

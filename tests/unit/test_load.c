@@ -843,6 +843,30 @@ static void test_limits(void)
     T_STREQ(l.diags, "4:209: error: aliases nest this node more than 1000 levels deep\n");
     unload(&l);
 
+    /* the same through anchors in keys that were skipped (unhashable), so
+     * that building one node starts building the next: the C stack is
+     * bounded too */
+    af_buf_reset(&b);
+    for (int i = 0; i < 3; i++) {
+        af_buf_printf(&b, "? [&x%d ", i);
+        for (int j = 0; j < 400; j++)
+            af_buf_putc(&b, '[');
+        if (i)
+            af_buf_printf(&b, "*x%d", i - 1);
+        else
+            af_buf_puts(&b, "leaf");
+        for (int j = 0; j < 400; j++)
+            af_buf_putc(&b, ']');
+        af_buf_printf(&b, "]\n: %d\n", i);
+    }
+    af_buf_puts(&b, "use: *x2\n");
+    l = load(af_buf_cstr(&b));
+    T_STREQ(l.diags, "1:3: error: found unhashable key: a sequence cannot be a mapping key\n"
+                     "1:207: error: aliases nest this node more than 1000 levels deep\n"
+                     "3:3: error: found unhashable key: a sequence cannot be a mapping key\n"
+                     "5:3: error: found unhashable key: a sequence cannot be a mapping key\n");
+    unload(&l);
+
     /* integers: Python's 4300-digit limit, and ours for hexadecimal */
     af_buf_reset(&b);
     af_buf_puts(&b, "n: ");
