@@ -2396,6 +2396,8 @@ static bnode *construct(loader *L, rnode *r)
 
 /* ---- entry points ------------------------------------------------------------ */
 
+/* Copies text into a (diagnostics show it later); everything else as afc.h
+ * says. The tree comes back only when this load reported no error. */
 afc_node *afc_load_string(af_arena *a, afc_diags *d, const char *text, size_t len,
                           const char *label)
 {
@@ -2423,6 +2425,8 @@ afc_node *afc_load_string(af_arena *a, afc_diags *d, const char *text, size_t le
     return &res->n;
 }
 
+/* Reads the whole file, then as afc_load_string; a file that cannot be read
+ * is an error without a location. */
 afc_node *afc_load_file(af_arena *a, afc_diags *d, const char *path, const char *label)
 {
     const char *shown = label ? label : path;
@@ -2449,6 +2453,7 @@ afc_node *afc_load_file(af_arena *a, afc_diags *d, const char *path, const char 
     return r;
 }
 
+/* Only plain string keys match: the key 1 is not "1". Linear, first match. */
 afc_node *afc_map_get(const afc_node *n, const char *key)
 {
     if (!n || n->kind != AFC_MAP || !key) return NULL;
@@ -2462,6 +2467,9 @@ afc_node *afc_map_get(const afc_node *n, const char *key)
     return NULL;
 }
 
+/* A deep copy into a, shared nodes copied each time they appear. Big
+ * integers become doubles, dates and timestamps their text, bytes a string,
+ * sets maps with null values, pairs lists of [key, value] lists. */
 af_value *afc_node_value(af_arena *a, const afc_node *n)
 {
     if (!n) return af_null();
@@ -2498,6 +2506,7 @@ af_value *afc_node_value(af_arena *a, const afc_node *n)
     }
 }
 
+/* A static string: "a string", "an integer", "a date", "a mapping", ... */
 const char *afc_node_what(const afc_node *n)
 {
     if (!n) return "nothing";
