@@ -45,7 +45,8 @@ static void dump(af_buf *b, const afc_node *n)
     }
     if (n->kind == AFC_MAP && n->ykind == AFC_Y_SET) {
         char **ks = malloc((n->n + 1) * sizeof *ks);
-        for (size_t i = 0; i < n->n; i++) ks[i] = dumped(n->keys[i]);
+        for (size_t i = 0; i < n->n; i++)
+            ks[i] = dumped(n->keys[i]);
         qsort(ks, n->n, sizeof *ks, cmp_str);
         af_buf_puts(b, "set{");
         for (size_t i = 0; i < n->n; i++) {
@@ -97,7 +98,8 @@ static void dump(af_buf *b, const afc_node *n)
         af_buf_put(b, n->text, n->len);
     } else if (n->ykind == AFC_Y_BINARY) {
         af_buf_puts(b, "bytes:b'");
-        for (size_t i = 0; i < n->len; i++) af_buf_printf(b, "%02x", (unsigned char)n->text[i]);
+        for (size_t i = 0; i < n->len; i++)
+            af_buf_printf(b, "%02x", (unsigned char)n->text[i]);
         af_buf_putc(b, '\'');
     } else {
         af_value v = {.type = AF_STR};
@@ -111,8 +113,10 @@ static void dump(af_buf *b, const afc_node *n)
 static void positions(af_buf *b, const afc_node *n)
 {
     af_buf_printf(b, "%s%c@%d:%d", b->len ? " " : "",
-                  n->kind == AFC_SCALAR ? 'S' : n->kind == AFC_SEQ ? 'Q' : 'M', n->pos.line,
-                  n->pos.col);
+                  n->kind == AFC_SCALAR ? 'S'
+                  : n->kind == AFC_SEQ  ? 'Q'
+                                        : 'M',
+                  n->pos.line, n->pos.col);
     for (size_t i = 0; i < n->n; i++) {
         if (n->keys) positions(b, n->keys[i]);
         positions(b, n->items[i]);
