@@ -45,6 +45,7 @@ struct afc_diags {
     size_t nlines, caplines;
 };
 
+/* An empty collection living in arena a (see afc.h for the whole contract). */
 afc_diags *afc_diags_new(af_arena *a)
 {
     afc_diags *d = af_alloc(a, sizeof *d);
@@ -52,16 +53,19 @@ afc_diags *afc_diags_new(af_arena *a)
     return d;
 }
 
+/* Changes how warnings count and print from now on; nothing is re-recorded. */
 void afc_diags_set_werror(afc_diags *d, int on)
 {
     d->werror = on;
 }
 
+/* Errors so far, warnings included under -Werror. */
 int afc_error_count(const afc_diags *d)
 {
     return d->nerr + (d->werror ? d->nwarn : 0);
 }
 
+/* Warnings so far (0 under -Werror, where they count as errors). */
 int afc_warning_count(const afc_diags *d)
 {
     return d->werror ? 0 : d->nwarn;
@@ -97,6 +101,7 @@ static diag *record(afc_diags *d, afc_sev sev, afc_pos pos, const char *fmt, va_
     return g;
 }
 
+/* The message is formatted now into d's arena; pos.src must outlive d. */
 void afc_error(afc_diags *d, afc_pos pos, const char *fmt, ...)
 {
     va_list ap;
@@ -105,6 +110,7 @@ void afc_error(afc_diags *d, afc_pos pos, const char *fmt, ...)
     va_end(ap);
 }
 
+/* As afc_error, for a warning. */
 void afc_warning(afc_diags *d, afc_pos pos, const char *fmt, ...)
 {
     va_list ap;
@@ -113,6 +119,8 @@ void afc_warning(afc_diags *d, afc_pos pos, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Attached to the last error or warning; with none before it, a note of
+ * its own. */
 void afc_note(afc_diags *d, afc_pos pos, const char *fmt, ...)
 {
     va_list ap;
@@ -121,6 +129,8 @@ void afc_note(afc_diags *d, afc_pos pos, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The closest candidate within max(1, len/3) edits (the first on a tie, never
+ * the word itself) as a note; nothing when none is close. */
 void afc_note_suggest(afc_diags *d, afc_pos pos, const char *word, const char *const *candidates)
 {
     if (!word || !candidates) return;
@@ -264,15 +274,15 @@ static void show_source(afc_diags *d, FILE *out, const style *st, afc_sev sev, a
 static void print_one(afc_diags *d, FILE *out, const style *st, const diag *g)
 {
     afc_sev sev = g->sev == AFC_WARNING && d->werror ? AFC_ERROR : g->sev;
+    const char *path = g->pos.src && g->pos.src->path ? g->pos.src->path : "<input>";
     if (!g->pos.src)
         fprintf(out, "%safc:%s ", st->locus, st->reset);
     else if (g->pos.line <= 0)
-        fprintf(out, "%s%s:%s ", st->locus, g->pos.src->path, st->reset);
+        fprintf(out, "%s%s:%s ", st->locus, path, st->reset);
     else if (g->pos.col <= 0)
-        fprintf(out, "%s%s:%d:%s ", st->locus, g->pos.src->path, g->pos.line, st->reset);
+        fprintf(out, "%s%s:%d:%s ", st->locus, path, g->pos.line, st->reset);
     else
-        fprintf(out, "%s%s:%d:%d:%s ", st->locus, g->pos.src->path, g->pos.line, g->pos.col,
-                st->reset);
+        fprintf(out, "%s%s:%d:%d:%s ", st->locus, path, g->pos.line, g->pos.col, st->reset);
     fprintf(out, "%s%s:%s %s%s\n", sev_color(st, sev), sev_name(sev), st->reset, g->msg,
             g->sev == AFC_WARNING && d->werror ? " [-Werror]" : "");
     if (g->pos.src) show_source(d, out, st, sev, g->pos);
@@ -308,6 +318,8 @@ static int want_color(FILE *out)
     return isatty(fileno(out));
 }
 
+/* Sorts the diagnostics in place (stable) and prints them all; printing
+ * twice gives the same text. */
 void afc_diags_print(afc_diags *d, FILE *out)
 {
     const style *st = want_color(out) ? &color_style : &plain_style;
@@ -336,6 +348,8 @@ static af_value *json_one(afc_diags *d, af_arena *a, const diag *g)
     return o;
 }
 
+/* Appends the JSON array to out (sorted as printed); file, line and col are
+ * null when unknown. */
 void afc_diags_json(afc_diags *d, af_buf *out)
 {
     af_arena *a = af_arena_new();

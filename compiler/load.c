@@ -144,9 +144,14 @@ typedef struct loader {
     int nerr;   /* errors this load reported */
     anchor_slot *anchors;
     size_t nanchors, capanchors;
-    size_t nraw;    /* raw nodes composed */
-    uint64_t slots; /* key and item slots made while constructing */
-    int aborted;    /* a size limit was hit: construct no further */
+    size_t nraw;          /* raw nodes composed */
+    uint64_t slots;       /* key and item slots made while constructing */
+    int aborted;          /* a size limit was hit: construct no further */
+    afc_pos end;          /* just past the last character (line 0: not known yet) */
+    size_t c_idx, c_byte; /* byte_of_char's last answer: events move forward */
+    struct cursor *pc;    /* after_colon's position cursor */
+    afc_pos syntax;       /* where libyaml found a syntax error (line 0: none) */
+    int live_depth;       /* construct() calls under way */
 } loader;
 
 static void lerror(loader *L, afc_pos pos, const char *fmt, ...) AF_PRINTF(3, 4);
@@ -214,16 +219,24 @@ static const char *node_id(const rnode *r)
 
 /* ---- syntax errors ---------------------------------------------------------- */
 
-/* Byte offset of character index idx (libyaml counts characters). */
-static size_t byte_of_char(const loader *L, size_t idx)
+/* Byte offset of character index idx (libyaml counts characters). Marks
+ * mostly move forward, so the walk starts from the last answer. */
+static size_t byte_of_char(loader *L, size_t idx)
 {
     const unsigned char *t = (const unsigned char *)L->src->text;
-    size_t i = bom_len(L), n = L->src->len;
-    while (idx > 0 && i < n) {
+    size_t n = L->src->len;
+    if (idx < L->c_idx || !L->c_byte) {
+        L->c_idx = 0;
+        L->c_byte = bom_len(L);
+    }
+    size_t i = L->c_byte, k = L->c_idx;
+    while (k < idx && i < n) {
         unsigned cp;
         i += (size_t)af__utf8_decode(t + i, n - i, &cp);
-        idx--;
+        k++;
     }
+    L->c_idx = k;
+    L->c_byte = i;
     return i;
 }
 
@@ -279,7 +292,8 @@ static afc_pos pos_of_byte(loader *L, size_t off)
  * end of the text instead, as PyYAML does. */
 static afc_pos clamp_to_end(loader *L, afc_pos p)
 {
-    afc_pos e = pos_of_byte(L, L->src->len);
+    if (!L->end.line) L->end = pos_of_byte(L, L->src->len);
+    afc_pos e = L->end;
     if (p.line > e.line || (p.line == e.line && p.col > e.col)) return e;
     return p;
 }
@@ -348,6 +362,7 @@ static void report_yaml_error(loader *L)
     const char *problem = p->problem ? p->problem : "unknown YAML error";
     if (p->error == YAML_READER_ERROR) {
         afc_pos pos = pos_of_byte(L, p->problem_offset + bom_len(L));
+        L->syntax = pos;
         if (strstr(problem, "control characters"))
             lerror(L, pos, "unacceptable character #x%04x: special characters are not allowed",
                    (unsigned)p->problem_value);
@@ -361,6 +376,7 @@ static void report_yaml_error(loader *L)
         return;
     }
     afc_pos pos = clamp_to_end(L, mkpos(L, p->problem_mark));
+    L->syntax = pos;
     size_t off = byte_of_char(L, p->problem_mark.index);
     const char *msg = problem;
     static const struct {
@@ -421,14 +437,30 @@ static void report_yaml_error(loader *L)
     }
 }
 
+/* An error of the second scanner pass, unless it is at or after a syntax
+ * error libyaml reported: PyYAML would have stopped there too. */
+static void scan_error(loader *L, afc_pos pos, const char *fmt, ...) AF_PRINTF(3, 4);
+static void scan_error(loader *L, afc_pos pos, const char *fmt, ...)
+{
+    if (L->syntax.line &&
+        (pos.line > L->syntax.line || (pos.line == L->syntax.line && pos.col >= L->syntax.col)))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = af_vsprintf(L->a, fmt, ap);
+    va_end(ap);
+    lerror(L, pos, "%s", msg);
+}
+
 /* Where libyaml's scanner accepts what PyYAML's rejects, a file the
  * reference cannot read should not build either. A second pass of libyaml's
- * scanner finds the two cases that matter:
+ * scanner finds the cases that matter:
  *   - tabs: PyYAML accepts them only inside quoted and block scalars and
  *     comments; libyaml also as separators and inside plain scalars;
  *   - '?' inside a plain scalar in a flow collection: PyYAML ends the
- *     scalar there and then fails on the '?'.
- * One error per line. */
+ *     scalar there and then fails on the '?';
+ *   - a tag followed by anything but a space or a line break.
+ * One error per line for tabs and '?'. */
 static void check_pyyaml_scanner(loader *L)
 {
     const char *t = L->src->text, *end = t + L->src->len;
@@ -440,14 +472,23 @@ static void check_pyyaml_scanner(loader *L)
     size_t cur_byte = skip, cur_char = 0; /* a cursor moving forward through the text */
     size_t prev_end = skip;               /* byte where the previous token ended */
     int last_line = 0, flow = 0;
+    af_buf open = {0}; /* the closing bracket each open flow collection wants */
     cursor where = {0};
     for (;;) {
         yaml_token_t tok;
         if (!yaml_parser_scan(&sp, &tok)) break;
         yaml_token_type_t type = tok.type;
-        if (type == YAML_FLOW_SEQUENCE_START_TOKEN || type == YAML_FLOW_MAPPING_START_TOKEN) flow++;
-        if ((type == YAML_FLOW_SEQUENCE_END_TOKEN || type == YAML_FLOW_MAPPING_END_TOKEN) && flow)
-            flow--;
+        /* the flow brackets must pair up: libyaml lets "[?]]" through */
+        int unbalanced = 0;
+        if (type == YAML_FLOW_SEQUENCE_START_TOKEN || type == YAML_FLOW_MAPPING_START_TOKEN) {
+            af_buf_putc(&open, type == YAML_FLOW_SEQUENCE_START_TOKEN ? ']' : '}');
+            flow++;
+        }
+        if (type == YAML_FLOW_SEQUENCE_END_TOKEN || type == YAML_FLOW_MAPPING_END_TOKEN) {
+            char want = type == YAML_FLOW_SEQUENCE_END_TOKEN ? ']' : '}';
+            if (!flow || open.data[flow - 1] != want) unbalanced = 1;
+            if (flow) open.len = (size_t)--flow;
+        }
         int style = type == YAML_SCALAR_TOKEN ? (int)tok.data.scalar.style : 0;
         size_t sidx = tok.start_mark.index, eidx = tok.end_mark.index;
         yaml_token_delete(&tok);
@@ -477,7 +518,7 @@ static void check_pyyaml_scanner(loader *L)
             else if (t[i] == '\t' && !comment) {
                 afc_pos pos = cursor_to(L, &where, i);
                 if (pos.line != last_line) {
-                    lerror(L, pos, "found a tab character where PyYAML accepts only spaces");
+                    scan_error(L, pos, "found a tab character where PyYAML accepts only spaces");
                     last_line = pos.line;
                 }
             }
@@ -490,6 +531,15 @@ static void check_pyyaml_scanner(loader *L)
             limit = sb;
         if (type == YAML_SCALAR_TOKEN &&
             (style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE)) {
+            /* PyYAML wants a space or a line break after "|+2" and the like */
+            size_t h = sb + 1;
+            for (int k = 0; k < 2 && h < eb && strchr("+-123456789", t[h]) && t[h]; k++)
+                h++;
+            if (h < L->src->len && t[h] != ' ' && t[h] != '\t' && !ybreak(t + h, end)) {
+                afc_pos pos = cursor_to(L, &where, h);
+                scan_error(L, pos, "expected chomping or indentation indicators, but found %s",
+                           found_char(L, h));
+            }
             limit = sb;
             while (limit < eb && !ybreak(t + limit, end) && t[limit] != '#')
                 limit++;
@@ -501,16 +551,28 @@ static void check_pyyaml_scanner(loader *L)
             afc_pos pos = cursor_to(L, &where, i);
             if (pos.line == last_line) continue;
             if (plain_q)
-                lerror(L, pos,
-                       "found '?' inside a plain scalar in a flow collection, where "
-                       "PyYAML ends the scalar (quote the string)");
+                scan_error(L, pos,
+                           "found '?' inside a plain scalar in a flow collection, where "
+                           "PyYAML ends the scalar (quote the string)");
             else
-                lerror(L, pos, "found a tab character where PyYAML accepts only spaces");
+                scan_error(L, pos, "found a tab character where PyYAML accepts only spaces");
+            last_line = pos.line;
+        }
+        if (unbalanced)
+            scan_error(L, cursor_to(L, &where, sb), "found unexpected %s", found_char(L, sb));
+        /* PyYAML wants a space or a line break after a tag; libyaml also takes
+         * a flow indicator, where PyYAML makes ',', '[' and ']' part of the
+         * tag (and then knows no constructor for it) */
+        if (type == YAML_TAG_TOKEN && eb < L->src->len && t[eb] != ' ' && t[eb] != '\t' &&
+            !ybreak(t + eb, end)) {
+            afc_pos pos = cursor_to(L, &where, sb);
+            scan_error(L, pos, "expected ' ' after the tag, but found %s", found_char(L, eb));
             last_line = pos.line;
         }
         prev_end = eb > prev_end ? eb : prev_end;
         if (type == YAML_STREAM_END_TOKEN) break;
     }
+    af_buf_free(&open);
     yaml_parser_delete(&sp);
 }
 
@@ -878,7 +940,7 @@ static rnode *new_rnode(loader *L, afc_nkind kind, yaml_char_t *anchor, yaml_cha
 {
     rnode *r = af_alloc(L->a, sizeof *r);
     r->kind = kind;
-    r->pos = mkpos(L, mark);
+    r->pos = clamp_to_end(L, mkpos(L, mark));
     r->tagname = tag ? af_strdup(L->a, (const char *)tag) : NULL;
     L->nraw++;
     if (anchor) {
@@ -891,6 +953,21 @@ static rnode *new_rnode(loader *L, afc_nkind kind, yaml_char_t *anchor, yaml_cha
         anchor_set(L, r->anchor, r);
     }
     return r;
+}
+
+/* An empty value in a flow mapping ("{a: }"): libyaml puts it where the
+ * next token starts, PyYAML right after the ':'. */
+static afc_pos after_colon(loader *L, yaml_mark_t m, afc_pos pos)
+{
+    const char *t = L->src->text;
+    size_t i = byte_of_char(L, m.index);
+    while (i > bom_len(L) && strchr(" \t\r\n", t[i - 1]) && t[i - 1])
+        i--;
+    if (i > bom_len(L) && t[i - 1] == ':') {
+        if (!L->pc) L->pc = af_alloc(L->a, sizeof *L->pc);
+        return cursor_to(L, L->pc, i);
+    }
+    return pos;
 }
 
 /* Composes the node whose first event is L->ev; on return L->ev is its last
@@ -955,11 +1032,15 @@ static rnode *compose(loader *L, int depth)
         rnode *r = new_rnode(L, AFC_MAP, e->data.mapping_start.anchor, e->data.mapping_start.tag,
                              e->start_mark);
         r->tag = !r->tagname || strcmp(r->tagname, "!") == 0 ? T_MAP : tag_of(r->tagname);
+        int flow = e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
         for (;;) {
             if (!fetch(L)) return NULL;
             if (e->type == YAML_MAPPING_END_EVENT) break;
+            int empty = flow && r->n % 2 == 1 && e->type == YAML_SCALAR_EVENT &&
+                        e->start_mark.index == e->end_mark.index;
             rnode *kid = compose(L, depth + 1);
             if (!kid) return NULL;
+            if (empty) kid->pos = after_colon(L, e->start_mark, kid->pos);
             push_kid(L, r, kid);
         }
         return r;
@@ -2245,6 +2326,15 @@ static bnode *construct(loader *L, rnode *r)
 {
     if (r->state == 2) return r->built;
     if (r->state == 1 || L->aborted) return null_node(L, r->pos);
+    /* Building a node can start building an anchored node not built yet
+     * (one inside a skipped key, say), so the C stack grows with the
+     * expanded depth, which account() only sees afterwards. */
+    if (L->live_depth >= MAX_DEPTH) {
+        lerror(L, r->pos, "aliases nest this node more than %d levels deep", MAX_DEPTH);
+        L->aborted = 1;
+        return null_node(L, r->pos);
+    }
+    L->live_depth++;
     r->state = 1;
     bnode *b = NULL;
     switch (r->tag) {
@@ -2300,11 +2390,14 @@ static bnode *construct(loader *L, rnode *r)
     if (b->n.kind != AFC_SCALAR) account(L, b);
     r->built = b;
     r->state = 2;
+    L->live_depth--;
     return b;
 }
 
 /* ---- entry points ------------------------------------------------------------ */
 
+/* Copies text into a (diagnostics show it later); everything else as afc.h
+ * says. The tree comes back only when this load reported no error. */
 afc_node *afc_load_string(af_arena *a, afc_diags *d, const char *text, size_t len,
                           const char *label)
 {
@@ -2325,14 +2418,15 @@ afc_node *afc_load_string(af_arena *a, afc_diags *d, const char *text, size_t le
     rnode *root = compose_stream(L);
     if (L->have_ev) yaml_event_delete(&L->ev);
     yaml_parser_delete(&L->p);
-    if (memchr(L->src->text, '\t', L->src->len) || memchr(L->src->text, '?', L->src->len))
-        check_pyyaml_scanner(L);
+    check_pyyaml_scanner(L);
     bnode *res = NULL;
     if (root && !L->failed) res = construct_ref(L, root);
     if (L->nerr || !res) return NULL;
     return &res->n;
 }
 
+/* Reads the whole file, then as afc_load_string; a file that cannot be read
+ * is an error without a location. */
 afc_node *afc_load_file(af_arena *a, afc_diags *d, const char *path, const char *label)
 {
     const char *shown = label ? label : path;
@@ -2359,6 +2453,7 @@ afc_node *afc_load_file(af_arena *a, afc_diags *d, const char *path, const char 
     return r;
 }
 
+/* Only plain string keys match: the key 1 is not "1". Linear, first match. */
 afc_node *afc_map_get(const afc_node *n, const char *key)
 {
     if (!n || n->kind != AFC_MAP || !key) return NULL;
@@ -2372,6 +2467,9 @@ afc_node *afc_map_get(const afc_node *n, const char *key)
     return NULL;
 }
 
+/* A deep copy into a, shared nodes copied each time they appear. Big
+ * integers become doubles, dates and timestamps their text, bytes a string,
+ * sets maps with null values, pairs lists of [key, value] lists. */
 af_value *afc_node_value(af_arena *a, const afc_node *n)
 {
     if (!n) return af_null();
@@ -2408,6 +2506,7 @@ af_value *afc_node_value(af_arena *a, const afc_node *n)
     }
 }
 
+/* A static string: "a string", "an integer", "a date", "a mapping", ... */
 const char *afc_node_what(const afc_node *n)
 {
     if (!n) return "nothing";

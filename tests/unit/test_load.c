@@ -524,6 +524,13 @@ static const struct err_case {
      "6:3: error: duplicate key 'y' in mapping\n5:3: note: first defined here\n"},
     {"d: {<<: {a: 1, a: 2}}",
      "1:16: error: duplicate key 'a' in mapping\n1:10: note: first defined here\n"},
+    /* more places where libyaml accepts what PyYAML refuses */
+    {"[!, x]", "1:2: error: expected ' ' after the tag, but found ','\n"},
+    {"k: >#\n  x\n", "1:5: error: expected chomping or indentation indicators, but found '#'\n"},
+    {"[?]]", "1:4: error: found unexpected ']'\n"},
+    /* and what both refuse */
+    {"!!str,x", "1:6: error: did not find expected whitespace or line break\n1:1: note: while "
+                "scanning a tag\n"},
 };
 
 static void test_errors(void)
@@ -586,8 +593,12 @@ static void test_positions(void)
     check_positions("\xc3\xa9t\xc3\xa9: [\xe2\x82\xac, x]\n", "M@1:1 S@1:1 Q@1:6 S@1:7 S@1:10 ");
     /* an indentless sequence starts at its first dash; a tagged node at its tag */
     check_positions("k:\n- 1\n- !!str 2\n", "M@1:1 S@1:1 Q@2:1 S@2:3 S@3:3 ");
-    /* an empty file is a null at 1:1 */
+    /* an empty file is a null at 1:1; an empty document at the end of the text */
     check_positions("", "S@1:1 ");
+    check_positions("---", "S@1:4 ");
+    /* an empty value in a flow mapping is right after its ':' */
+    check_positions("{a: , b: 1, c:\n}", "M@1:1 S@1:2 S@1:4 S@1:7 S@1:10 S@1:13 S@1:15 ");
+    check_positions("[a: ]", "Q@1:1 M@1:2 S@1:2 S@1:4 ");
 }
 
 /* ---- merges and aliases ------------------------------------------------------------ */
@@ -830,6 +841,30 @@ static void test_limits(void)
     l = load(af_buf_cstr(&b));
     /* l3's 201st bracket is the first node 1001 levels deep */
     T_STREQ(l.diags, "4:209: error: aliases nest this node more than 1000 levels deep\n");
+    unload(&l);
+
+    /* the same through anchors in keys that were skipped (unhashable), so
+     * that building one node starts building the next: the C stack is
+     * bounded too */
+    af_buf_reset(&b);
+    for (int i = 0; i < 3; i++) {
+        af_buf_printf(&b, "? [&x%d ", i);
+        for (int j = 0; j < 400; j++)
+            af_buf_putc(&b, '[');
+        if (i)
+            af_buf_printf(&b, "*x%d", i - 1);
+        else
+            af_buf_puts(&b, "leaf");
+        for (int j = 0; j < 400; j++)
+            af_buf_putc(&b, ']');
+        af_buf_printf(&b, "]\n: %d\n", i);
+    }
+    af_buf_puts(&b, "use: *x2\n");
+    l = load(af_buf_cstr(&b));
+    T_STREQ(l.diags, "1:3: error: found unhashable key: a sequence cannot be a mapping key\n"
+                     "1:207: error: aliases nest this node more than 1000 levels deep\n"
+                     "3:3: error: found unhashable key: a sequence cannot be a mapping key\n"
+                     "5:3: error: found unhashable key: a sequence cannot be a mapping key\n");
     unload(&l);
 
     /* integers: Python's 4300-digit limit, and ours for hexadecimal */
