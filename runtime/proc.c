@@ -186,8 +186,20 @@ static void child_main(const child_plan *p)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &sa, NULL);
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        if (sigaction(sig, &sa, NULL) == 0) continue;
+        /* glibc refuses its reserved signals (32, 33); a parent such as GNU
+         * make may still leave them ignored, so reset them with the kernel
+         * call directly */
+        struct {
+            void (*handler)(int);
+            unsigned long flags;
+            void (*restorer)(void);
+            unsigned long mask;
+        } k = {SIG_DFL, 0, NULL, 0};
+        syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof k.mask);
+    }
 
     if (setpgid(0, 0) < 0) child_fail(rfd, STAGE_SETUP, errno);
     if (p->out_fd >= 0 && dup2(p->out_fd, 1) < 0) child_fail(rfd, STAGE_SETUP, errno);

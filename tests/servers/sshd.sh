@@ -45,9 +45,16 @@ free_port() {
 ensure_user() { # name home
     if ! id "$1" >/dev/null 2>&1; then
         useradd -M -d "$2" -s /bin/sh "$1"
-    else
-        usermod -d "$2" "$1" >/dev/null
+        return
     fi
+    # usermod refuses while a process of the user lives on, such as the
+    # session of an sshd that is still shutting down: wait for it a little
+    local i
+    for i in $(seq 1 50); do
+        usermod -d "$2" "$1" >/dev/null 2>&1 && return
+        sleep 0.2
+    done
+    usermod -d "$2" "$1" # the last try reports why
 }
 
 start() {
