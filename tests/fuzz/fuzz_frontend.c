@@ -3,9 +3,11 @@
  *
  * Any byte string goes through afc_load_string; whatever comes back (a tree
  * or diagnostics) is then used the way later stages use it: converted to
- * values, looked up, printed gcc style and as JSON. The sanitizers turn any
- * crash, leak or undefined behaviour into a finding. Built and run by
- * tests/fuzz/run.sh; later stages add their calls below.
+ * values, looked up, printed gcc style and as JSON; then, as afc does, read
+ * as a flow (spec), checked against the built-in catalog (check, which
+ * parses every template and `when`), and, when nothing is wrong, emitted as
+ * C. The sanitizers turn any crash, leak or undefined behaviour into a
+ * finding. Built and run by tests/fuzz/run.sh.
  */
 #include "afc.h"
 #include "af_int.h"
@@ -47,6 +49,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         af_py_repr(&b, v);
         af_buf_free(&b);
         afc_note_suggest(d, root->pos, "jbos", (const char *const[]){"jobs", "steps", NULL});
+        static afc_catalog *cat;
+        static af_arena *cat_arena;
+        if (!cat) {
+            cat_arena = af_arena_new();
+            cat = afc_catalog_builtin(cat_arena);
+        }
+        afc_flow *f = afc_spec_flow(a, d, root, "fuzz.yaml");
+        if (f) {
+            afc_bundle_ctx bc = {0};
+            afc_check_flow(a, d, f, cat, &bc);
+            if (!afc_error_count(d) && f->id) {
+                afc_emit_opts eo = {0};
+                eo.source = "fuzz.yaml";
+                eo.fingerprint = "0";
+                af_buf code = {0}, libs = {0};
+                afc_emit_flow(&code, &libs, f, cat, &eo);
+                af_buf_free(&code);
+                af_buf_free(&libs);
+            }
+        }
     } else if (!afc_error_count(d)) {
         __builtin_trap(); /* NULL without saying why */
     }

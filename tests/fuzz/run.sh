@@ -11,13 +11,18 @@ cd "$(dirname "$0")/../.."
 secs=${1:-60}
 out=build/fuzz
 mkdir -p "$out/corpus"
-# The front end and the runtime objects it uses. Later stages add theirs.
-srcs="compiler/load.c compiler/diag.c runtime/arena.c runtime/buf.c runtime/util.c
-      runtime/value.c runtime/json.c"
+# The compiler (all but its main) and the runtime, instrumented; the built-in
+# steps' descriptors come uninstrumented from the runtime archive that
+# `make` built, with the libraries they need.
+[ -f build/lib/afc/libafrt.a ] && [ -f build/gen/catalog.c ] || { echo "not ok - fuzz/frontend"; echo "# run make first"; exit 1; }
+srcs="$(ls compiler/*.c | grep -v compiler/main.c) runtime/*.c build/gen/catalog.c build/gen/templates.c"
+libs="build/lib/afc/libafrt.a -L/usr/lib/x86_64-linux-gnu/samba $(sh tools/step-libs.sh stdlib-steps/*.c)
+      -lyaml -ltcc -ldl -lsqlite3 -lcrypto -lm -lpthread -Wl,-rpath,/usr/lib/x86_64-linux-gnu/samba"
 log=$out/fuzz.log
 if ! clang -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
         -fno-sanitize-recover=undefined -Iruntime/include -Iruntime -Icompiler \
-        tests/fuzz/fuzz_frontend.c $srcs -lyaml -lm -o "$out/fuzz_frontend" >"$log" 2>&1; then
+        $(pkg-config --cflags libxml-2.0 smbclient 2>/dev/null) \
+        tests/fuzz/fuzz_frontend.c $srcs $libs -o "$out/fuzz_frontend" >"$log" 2>&1; then
     echo "not ok - fuzz/frontend"
     sed 's/^/# /' "$log" | tail -20
     exit 1
