@@ -271,7 +271,10 @@ static void show_source(afc_diags *d, FILE *out, const style *st, afc_sev sev, a
     af_buf_free(&caret);
 }
 
-static void print_one(afc_diags *d, FILE *out, const style *st, const diag *g)
+/* Prints one diagnostic; the source line and caret follow unless show_src
+ * is 0 (a note at the very place of the diagnostic it belongs to: the
+ * reader has just seen that line). */
+static void print_one(afc_diags *d, FILE *out, const style *st, const diag *g, int show_src)
 {
     afc_sev sev = g->sev == AFC_WARNING && d->werror ? AFC_ERROR : g->sev;
     const char *path = g->pos.src && g->pos.src->path ? g->pos.src->path : "<input>";
@@ -285,7 +288,12 @@ static void print_one(afc_diags *d, FILE *out, const style *st, const diag *g)
         fprintf(out, "%s%s:%d:%d:%s ", st->locus, path, g->pos.line, g->pos.col, st->reset);
     fprintf(out, "%s%s:%s %s%s\n", sev_color(st, sev), sev_name(sev), st->reset, g->msg,
             g->sev == AFC_WARNING && d->werror ? " [-Werror]" : "");
-    if (g->pos.src) show_source(d, out, st, sev, g->pos);
+    if (g->pos.src && show_src) show_source(d, out, st, sev, g->pos);
+}
+
+static int same_place(afc_pos a, afc_pos b)
+{
+    return a.src == b.src && a.line == b.line && a.col == b.col;
 }
 
 static int cmp_diag(const void *pa, const void *pb)
@@ -325,9 +333,9 @@ void afc_diags_print(afc_diags *d, FILE *out)
     const style *st = want_color(out) ? &color_style : &plain_style;
     sort_diags(d);
     for (size_t i = 0; i < d->n; i++) {
-        print_one(d, out, st, d->v[i]);
+        print_one(d, out, st, d->v[i], 1);
         for (const diag *n = d->v[i]->notes; n; n = n->next)
-            print_one(d, out, st, n);
+            print_one(d, out, st, n, !same_place(n->pos, d->v[i]->pos));
     }
     fflush(out);
 }
