@@ -74,11 +74,13 @@ static int sha256_hex(const char *path, char hex[65])
     return 0;
 }
 
-/* Loads FILE's node tree (NULL after reporting). */
-static afc_node *load(unit *u, const char *file)
+/* Loads FILE's node tree (NULL after reporting). With --Werror, warnings
+ * are printed and counted as errors from the start. */
+static afc_node *load(unit *u, const char *file, const opts *o)
 {
     u->a = af_arena_new();
     u->d = afc_diags_new(u->a);
+    afc_diags_set_werror(u->d, o->werror);
     u->cat = afc_catalog_builtin(u->a);
     return afc_load_file(u->a, u->d, file, file);
 }
@@ -97,7 +99,7 @@ static int front(unit *u, const char *file, afc_node *root)
 
 static int finish_diags(unit *u, opts *o)
 {
-    int errors = afc_error_count(u->d) + (o->werror ? afc_warning_count(u->d) : 0);
+    int errors = afc_error_count(u->d); /* --Werror counts warnings in */
     if (o->json) {
         af_buf b = {0};
         afc_diags_json(u->d, &b);
@@ -149,11 +151,11 @@ static int cmd_build(opts *o)
 
 static int cmd_build_unit(unit *up, opts *o)
 {
-    afc_node *root = load(up, o->file);
+    afc_node *root = load(up, o->file, o);
     if (afc_is_manifest(root)) return build_bundle(o, up, root);
     if (o->flow) return usage_error("%s", "--flow picks a flow of a bundle: FILE must be a manifest");
     int bad = front(up, o->file, root);
-    if (bad || (o->werror && afc_warning_count(up->d))) return finish_diags(up, o);
+    if (bad) return finish_diags(up, o);
     afc_diags_print(up->d, stderr); /* warnings */
 
     afc_emit_opts eo = {0};
@@ -206,7 +208,7 @@ static int cmd_explain(opts *o)
 
 static int explain_unit(unit *up, opts *o)
 {
-    afc_node *root = load(up, o->file);
+    afc_node *root = load(up, o->file, o);
     if (afc_is_manifest(root)) {
         afc_bundle *b;
         if (bundle_front(up, o, root, &b) < 0) return finish_diags(up, o);
@@ -289,7 +291,7 @@ static int bundle_front(unit *u, opts *o, afc_node *root, afc_bundle **out)
 static int build_bundle(opts *o, unit *u, afc_node *root)
 {
     afc_bundle *b;
-    if (bundle_front(u, o, root, &b) < 0 || (o->werror && afc_warning_count(u->d)))
+    if (bundle_front(u, o, root, &b) < 0)
         return finish_diags(u, o);
     afc_diags_print(u->d, stderr); /* warnings */
     const char *dir = o->out ? o->out : ".";
@@ -555,7 +557,7 @@ int main(int argc, char **argv)
     if (!strcmp(o.cmd, "build")) return cmd_build(&o);
     if (!strcmp(o.cmd, "explain")) return cmd_explain(&o);
     unit u = {0};
-    afc_node *root = load(&u, o.file);
+    afc_node *root = load(&u, o.file, &o);
     if (afc_is_manifest(root)) {
         afc_bundle *b;
         bundle_front(&u, &o, root, &b);
