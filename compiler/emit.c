@@ -326,7 +326,7 @@ void afc_emit_flow(af_buf *out, af_buf *libs, const afc_flow *f, const afc_catal
     const char *kv[] = {"AFC_VERSION", AFC_VERSION, "SOURCE", o->source, NULL};
     fill(out, afc_tpl_flow_head_c, kv);
 
-    add_libs(&e, "-lsqlite3 -lcrypto -lm");
+    add_libs(&e, "-lsqlite3 -lm"); /* the state store; steps add theirs */
     af_buf types = {0};
     af_buf_puts(out, "\n/* ---- step types and drivers ---- */\n");
     for (size_t j = 0; j < f->njobs; j++)

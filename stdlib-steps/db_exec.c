@@ -55,6 +55,6 @@ const af_step_desc af_step_db_exec = {
     .flags = 0,
     .run = run,
     .check = NULL,
-    .libs = NULL,
+    .libs = "-lcrypto",
     .help = "Each list item is one statement; parameters are bound, never spliced into the SQL.",
 };

@@ -70,7 +70,7 @@ const af_step_desc af_step_db_extract = {
     .flags = 0,
     .run = run,
     .check = check,
-    .libs = NULL,
+    .libs = "-lcrypto",
     .help = "tsv: header row, then str() of each value joined by tabs (NULL empty, no escaping);\n"
             "jsonl: one JSON object per row. Written to a temp file and renamed into place.",
 };

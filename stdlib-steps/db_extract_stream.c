@@ -148,7 +148,7 @@ const af_step_desc af_step_db_extract_stream = {
     .flags = 0,
     .run = run,
     .check = check,
-    .libs = NULL,
+    .libs = "-lcrypto",
     .help =
         "Values are written as Python's str() of the driver's value, NULL as an empty field.\n"
         "With linefeed \"\\n\" a value holding a lone \"\\r\" is written unquoted, as Python 3.11\n"

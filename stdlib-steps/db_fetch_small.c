@@ -67,7 +67,7 @@ const af_step_desc af_step_db_fetch_small = {
     .flags = 0,
     .run = run,
     .check = NULL,
-    .libs = NULL,
+    .libs = "-lcrypto",
     .help = "Fails with \"db_fetch_small exceeded max_rows=N. Use db_extract_stream for large "
             "results.\"",
 };

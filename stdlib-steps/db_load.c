@@ -137,7 +137,7 @@ const af_step_desc af_step_db_load = {
     .flags = 0,
     .run = run,
     .check = check,
-    .libs = NULL,
+    .libs = "-lcrypto",
     .help = "PostgreSQL: COPY FROM STDIN; ODBC: parameter arrays; SQLite: a prepared INSERT. One "
             "transaction.",
 };

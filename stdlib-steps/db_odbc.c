@@ -1152,7 +1152,7 @@ const af_driver af_driver_db_odbc = {
     .open = af_db_driver_open,
     .close = af_db_driver_close,
     .ops = &odbc_ops, /* af_db_ops */
-    .libs = "-lodbc",
+    .libs = "-lodbc -lcrypto",
 };
 
 const af_driver af_driver_db_exasol = {
@@ -1166,7 +1166,7 @@ const af_driver af_driver_db_exasol = {
     .open = af_db_driver_open,
     .close = af_db_driver_close,
     .ops = &exasol_ops, /* af_db_ops */
-    .libs = "-lodbc",
+    .libs = "-lodbc -lcrypto",
 };
 
 const af_driver af_driver_db_oracledb = {
@@ -1180,7 +1180,7 @@ const af_driver af_driver_db_oracledb = {
     .open = af_db_driver_open,
     .close = af_db_driver_close,
     .ops = &oracle_ops, /* af_db_ops */
-    .libs = "-lodbc",
+    .libs = "-lodbc -lcrypto",
 };
 
 const af_driver af_driver_db_mysql = {
@@ -1194,5 +1194,5 @@ const af_driver af_driver_db_mysql = {
     .open = af_db_driver_open,
     .close = af_db_driver_close,
     .ops = &mysql_ops, /* af_db_ops */
-    .libs = "-lodbc",
+    .libs = "-lodbc -lcrypto",
 };

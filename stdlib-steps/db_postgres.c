@@ -744,5 +744,5 @@ const af_driver af_driver_db_postgres = {
     .open = af_db_driver_open,
     .close = af_db_driver_close,
     .ops = &postgres_ops, /* af_db_ops */
-    .libs = "-lpq",
+    .libs = "-lpq -lcrypto",
 };

@@ -99,5 +99,5 @@ const af_driver af_driver_db_sqlalchemy = {
     .open = af_db_driver_open,
     .close = af_db_driver_close,
     .ops = &sqlalchemy_ops, /* af_db_ops */
-    .libs = "-lsqlite3 -lpq -lodbc",
+    .libs = "-lsqlite3 -lpq -lodbc -lcrypto",
 };

@@ -394,5 +394,5 @@ const af_driver af_driver_db_sqlite3 = {
     .open = af_db_driver_open,
     .close = af_db_driver_close,
     .ops = &sqlite_ops, /* af_db_ops */
-    .libs = "-lsqlite3",
+    .libs = "-lsqlite3 -lcrypto", /* db_common.c hashes outputs */
 };
