@@ -132,12 +132,46 @@ static void add_kid(wp *p, wnode *w, wnode *kid)
 
 static wnode *parse_expr(wp *p);
 
-/* A Python string literal (plain or r-prefixed, single or double quoted). */
+static void put_utf8(af_buf *b, unsigned cp)
+{
+    if (cp < 0x80) {
+        af_buf_putc(b, (char)cp);
+    } else if (cp < 0x800) {
+        af_buf_putc(b, (char)(0xc0 | (cp >> 6)));
+        af_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+        af_buf_putc(b, (char)(0xe0 | (cp >> 12)));
+        af_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+        af_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+    } else {
+        af_buf_putc(b, (char)(0xf0 | (cp >> 18)));
+        af_buf_putc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
+        af_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+        af_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+    }
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A Python string literal: optional u/r prefix, single or double quotes,
+ * Python's escapes (\n \t \xhh \ooo \uXXXX \UXXXXXXXX ..., an unknown escape
+ * keeps its backslash). Bytes literals are refused: `when` compares text. */
 static int parse_string(wp *p, af_buf *b)
 {
     int raw = 0;
-    if (p->s[p->i] == 'r' || p->s[p->i] == 'R') {
-        raw = 1;
+    size_t at = p->i;
+    while (p->i < p->n && strchr("rRuUbBfF", p->s[p->i])) {
+        char c = p->s[p->i];
+        if (c == 'b' || c == 'B' || c == 'f' || c == 'F') {
+            werr(p, at, "%s literals are not supported in `when`",
+                 c == 'b' || c == 'B' ? "bytes" : "f-string");
+            return -1;
+        }
+        if (c == 'r' || c == 'R') raw = 1;
         p->i++;
     }
     char q = p->s[p->i];
@@ -157,16 +191,51 @@ static int parse_string(wp *p, af_buf *b)
                 p->i += 2;
                 continue;
             }
+            size_t esc = p->i;
             p->i += 2;
+            unsigned cp;
+            int nd = 0;
             switch (e) {
             case 'n': af_buf_putc(b, '\n'); break;
             case 't': af_buf_putc(b, '\t'); break;
             case 'r': af_buf_putc(b, '\r'); break;
-            case '0': af_buf_putc(b, '\0'); break;
+            case 'a': af_buf_putc(b, '\a'); break;
+            case 'b': af_buf_putc(b, '\b'); break;
+            case 'f': af_buf_putc(b, '\f'); break;
+            case 'v': af_buf_putc(b, '\v'); break;
             case '\\': af_buf_putc(b, '\\'); break;
             case '\'': af_buf_putc(b, '\''); break;
             case '"': af_buf_putc(b, '"'); break;
             case '\n': break;
+            case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+                cp = (unsigned)(e - '0');
+                for (int k = 0; k < 2 && p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '7'; k++)
+                    cp = cp * 8 + (unsigned)(p->s[p->i++] - '0');
+                put_utf8(b, cp);
+                break;
+            case 'x': nd = 2; /* fall through */
+            case 'u': if (!nd) nd = 4; /* fall through */
+            case 'U':
+                if (!nd) nd = 8;
+                cp = 0;
+                for (int k = 0; k < nd; k++) {
+                    int h = p->i < p->n ? hexval(p->s[p->i]) : -1;
+                    if (h < 0) {
+                        werr(p, esc, "truncated \\%c escape in `when` string", e == 'x' ? "x" : e == 'u' ? "u" : "U");
+                        return -1;
+                    }
+                    cp = cp * 16 + (unsigned)h;
+                    p->i++;
+                }
+                if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+                    werr(p, esc, "escape in `when` string is not a Unicode scalar value%s", "");
+                    return -1;
+                }
+                put_utf8(b, cp);
+                break;
+            case 'N':
+                werr(p, esc, "\\N{...} escapes are not supported in `when`%s", "");
+                return -1;
             default:
                 af_buf_putc(b, '\\');
                 af_buf_putc(b, e);
@@ -183,6 +252,14 @@ static int parse_string(wp *p, af_buf *b)
     }
     p->i++;
     return 0;
+}
+
+/* Is there a string literal (with its prefix letters) at i? */
+static int string_start(wp *p)
+{
+    size_t j = p->i, k = 0;
+    while (j < p->n && k < 2 && strchr("rRuUbBfF", p->s[j])) j++, k++;
+    return j < p->n && (p->s[j] == '"' || p->s[j] == '\'');
 }
 
 /* A Python number: int (decimal, 0x, 0o, 0b, underscores) or float. */
@@ -271,8 +348,7 @@ static wnode *parse_primary(wp *p)
         p->i++;
         return w;
     }
-    if (c == '"' || c == '\'' ||
-        ((c == 'r' || c == 'R') && p->i + 1 < p->n && (p->s[p->i + 1] == '"' || p->s[p->i + 1] == '\''))) {
+    if (string_start(p)) {
         af_buf b = {0};
         for (;;) {
             if (parse_string(p, &b) < 0) {
@@ -280,7 +356,7 @@ static wnode *parse_primary(wp *p)
                 return NULL;
             }
             skip_ws(p);
-            if (p->i < p->n && (p->s[p->i] == '"' || p->s[p->i] == '\'')) continue;
+            if (p->i < p->n && string_start(p)) continue;
             break;
         }
         wnode *w = node_new(p, W_CONST, start);
@@ -557,10 +633,16 @@ static int emit_node(we *e, const wnode *x, int depth)
         case AF_BOOL: af_buf_printf(&e->decls, "{.type = AF_BOOL, .u.b = %d}", x->val->u.b); break;
         case AF_INT: af_buf_printf(&e->decls, "{.type = AF_INT, .u.i = %lldLL}", (long long)x->val->u.i); break;
         case AF_DOUBLE: {
+            /* a literal beyond double range (1e400) is inf in Python; C has no
+             * literal for it, so spell it as the constant expression */
             char tmp[64];
-            snprintf(tmp, sizeof tmp, "%.17g", x->val->u.d);
-            af_buf_printf(&e->decls, "{.type = AF_DOUBLE, .u.d = %s%s}", tmp,
-                          strpbrk(tmp, ".eEn") ? "" : ".0");
+            if (isinf(x->val->u.d))
+                snprintf(tmp, sizeof tmp, "%s(1.0 / 0.0)", x->val->u.d < 0 ? "-" : "");
+            else {
+                snprintf(tmp, sizeof tmp, "%.17g", x->val->u.d);
+                if (!strpbrk(tmp, ".eE")) strcat(tmp, ".0");
+            }
+            af_buf_printf(&e->decls, "{.type = AF_DOUBLE, .u.d = %s}", tmp);
             break;
         }
         default:
