@@ -675,7 +675,7 @@ static int emit_node(we *e, const wnode *x, int depth)
     case W_NOT: {
         int k = emit_node(e, x->kids[0], depth);
         indent(b, depth);
-        af_buf_printf(b, "t[%d] = af_bool(!af_truthy(t[%d]));\n", t, k);
+        af_buf_printf(b, "t[%d] = af_bool(!af_when_truthy(t[%d]));\n", t, k);
         break;
     }
     case W_AND:
@@ -686,7 +686,7 @@ static int emit_node(we *e, const wnode *x, int depth)
         af_buf_printf(b, "t[%d] = t[%d];\n", t, k);
         for (size_t i = 1; i < x->nkids; i++) {
             indent(b, depth + (int)i - 1);
-            af_buf_printf(b, "if (%saf_truthy(t[%d])) {\n", x->kind == W_AND ? "" : "!", t);
+            af_buf_printf(b, "if (%saf_when_truthy(t[%d])) {\n", x->kind == W_AND ? "" : "!", t);
             int k2 = emit_node(e, x->kids[i], depth + (int)i);
             indent(b, depth + (int)i);
             af_buf_printf(b, "t[%d] = t[%d];\n", t, k2);
@@ -704,7 +704,7 @@ static int emit_node(we *e, const wnode *x, int depth)
         for (size_t i = 1; i < x->nkids; i++) {
             if (i > 1) {
                 indent(b, depth + (int)i - 2);
-                af_buf_printf(b, "if (af_truthy(t[%d])) {\n", t);
+                af_buf_printf(b, "if (af_when_truthy(t[%d])) {\n", t);
             }
             int dd = depth + (int)i - 1;
             int right = emit_node(e, x->kids[i], dd);
@@ -743,7 +743,7 @@ void afc_when_emit(af_buf *out, const afc_when *w, const char *name, const char 
     af_buf_puts(out, af_buf_cstr(&e.decls));
     af_buf_printf(out, "    const af_value *t[%d];\n", e.temps);
     af_buf_puts(out, af_buf_cstr(&code));
-    af_buf_printf(out, "    return af_truthy(t[%d]);\n}\n\n", r);
+    af_buf_printf(out, "    return af_when_truthy(t[%d]);\n}\n\n", r);
     af_buf_free(&code);
     af_buf_free(&e.decls);
 }
