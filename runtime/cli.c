@@ -173,7 +173,6 @@ static int setup(af__run *r, const af_flow_def *f, const char *prog, int need_re
     const char *files_json = env_str(r, "AETHERFLOW_ENV_FILES_JSON", NULL);
     if (files_json && af__envfiles_json(a, r->env, files_json, err, sizeof err) < 0)
         return fatal(prog, af_sprintf(a, "AETHERFLOW_ENV_FILES_JSON: %s", err));
-    const char *mode = f->mode ? f->mode : "internal_fast";
     if (env0) *env0 = af_value_copy(a, r->env);
     if (f->nassets || f->nenv_files) {
         const char *active = unpack_assets(r, err, sizeof err);
@@ -187,9 +186,13 @@ static int setup(af__run *r, const af_flow_def *f, const char *prog, int need_re
         af_map_set(a, r->env, "AETHERFLOW_ACTIVE_DIR", af_str(a, active));
         af_map_set(a, r->env, "AETHERFLOW_LOCAL_ROOT_DIR", af_str(a, active));
     }
-    af_map_set(a, r->env, "AETHERFLOW_MODE", af_str(a, mode));
-    af_map_set(a, r->env, "AETHERFLOW_MODE_ENTERPRISE",
-               af_str(a, !strcmp(mode, "enterprise") ? "True" : "False"));
+    /* A manifest's mode goes into the snapshot, as the reference does when it
+     * runs a bundle; a bare flow leaves these variables to the environment. */
+    if (f->mode) {
+        af_map_set(a, r->env, "AETHERFLOW_MODE", af_str(a, f->mode));
+        af_map_set(a, r->env, "AETHERFLOW_MODE_ENTERPRISE",
+                   af_str(a, !strcmp(f->mode, "enterprise") ? "True" : "False"));
+    }
     if (f->expand_env && f->expand_env(a, r->env, err, sizeof err) < 0)
         return fatal(prog, af_sprintf(a, "expand_env: %s", err));
     af__log_init(&r->log, r->env);
@@ -211,11 +214,14 @@ static int setup(af__run *r, const af_flow_def *f, const char *prog, int need_re
     r->layout_scratch = (v = af_map_get(layout, "scratch")) && v->type == AF_STR ? v->u.s.ptr : "scratch";
     r->layout_manifests = (v = af_map_get(layout, "manifests")) && v->type == AF_STR ? v->u.s.ptr : "manifests";
     if (!(f->nassets || f->nenv_files)) {
+        /* without a bundle the reference points all three at the work root */
         af_map_set(a, r->env, "AETHERFLOW_ACTIVE_DIR", af_str(a, r->work_root));
         af_map_set(a, r->env, "AETHERFLOW_LOCAL_ROOT_DIR", af_str(a, r->work_root));
+        af_map_set(a, r->env, "AETHERFLOW_CACHE_DIR", af_str(a, r->work_root));
     }
     r->sandbox = env_true(r, "AETHERFLOW_STRICT_SANDBOX", 1);
-    r->enterprise = !strcmp(mode, "enterprise");
+    r->enterprise = f->mode ? !strcmp(f->mode, "enterprise")
+                            : env_true(r, "AETHERFLOW_MODE_ENTERPRISE", 0);
     r->jobs = af_map(a);
     r->cancel = &g_cancel;
 
