@@ -315,9 +315,14 @@ int af__path_resolve(af_arena *a, const char *artifacts, const char *const *root
 {
     resolver r = {.a = a};
     char *root, *cand;
-    if (!artifacts || artifacts[0] != '/')
-        return af__err(err, errlen, "job artifacts dir is not an absolute path: %s",
-                       artifacts ? artifacts : "(none)");
+    if (!artifacts || !*artifacts) return af__err(err, errlen, "no job artifacts dir");
+    if (artifacts[0] != '/') {
+        /* a relative work root: Path.resolve() starts from the cwd */
+        char cwd[4096];
+        if (!getcwd(cwd, sizeof cwd))
+            return af__err(err, errlen, "cannot resolve %s: %s", artifacts, strerror(errno));
+        artifacts = af_sprintf(a, "%s/%s", cwd, artifacts);
+    }
     if (py_resolve(&r, artifacts, &root, err, errlen) < 0) return -1;
     if (!p) p = "";
     /* Path(raw) is absolute, or joined under the artifacts root */
