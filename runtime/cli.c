@@ -207,7 +207,7 @@ static int setup(af__run *r, const af_flow_def *f, const char *prog, int need_re
     r->flow_id = f->flow_id;
     const af_value *ws = af_map_get(r->meta, "workspace"), *st = af_map_get(r->meta, "state");
     const af_value *v;
-    r->work_root = (v = af_map_get(ws, "root")) && v->type == AF_STR ? v->u.s.ptr : "/tmp/work";
+    r->work_root = af__path_pure(a, (v = af_map_get(ws, "root")) && v->type == AF_STR ? v->u.s.ptr : "/tmp/work");
     r->cleanup_policy = (v = af_map_get(ws, "cleanup_policy")) && v->type == AF_STR ? v->u.s.ptr : "on_success";
     const af_value *layout = af_map_get(ws, "layout");
     r->layout_artifacts = (v = af_map_get(layout, "artifacts")) && v->type == AF_STR ? v->u.s.ptr : "artifacts";

@@ -102,10 +102,11 @@ typedef enum { STEP_OK, STEP_SKIP, STEP_FAIL } step_end;
 static int mkjobdirs(af__run *r, jobrun *j, char *err, size_t errlen)
 {
     af_arena *a = r->arena;
-    j->dir = af_sprintf(a, "%s/%s/%s/%s", r->work_root, r->flow_id, j->def->id, r->run_id);
-    j->artifacts = af_sprintf(a, "%s/%s", j->dir, r->layout_artifacts);
-    j->scratch = af_sprintf(a, "%s/%s", j->dir, r->layout_scratch);
-    j->manifests = af_sprintf(a, "%s/%s", j->dir, r->layout_manifests);
+    /* pathlib joins, as the reference builds them */
+    j->dir = af__path_pure(a, af_sprintf(a, "%s/%s/%s/%s", r->work_root, r->flow_id, j->def->id, r->run_id));
+    j->artifacts = af__path_join(a, j->dir, r->layout_artifacts);
+    j->scratch = af__path_join(a, j->dir, r->layout_scratch);
+    j->manifests = af__path_join(a, j->dir, r->layout_manifests);
     const char *dirs[] = {j->artifacts, j->scratch, j->manifests};
     for (int i = 0; i < 3; i++)
         if (af_mkdirs(dirs[i], 0755) < 0)

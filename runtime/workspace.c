@@ -155,6 +155,37 @@ static char *normpath(af_arena *a, const char *p)
     return out;
 }
 
+const char *af__path_pure(af_arena *a, const char *p)
+{
+    af_buf b = {0};
+    const char *s = p;
+    /* POSIX keeps exactly two leading slashes; one or three and more are "/" */
+    if (s[0] == '/') af_buf_puts(&b, s[1] == '/' && s[2] != '/' ? "//" : "/");
+    size_t root = b.len;
+    while (*s) {
+        while (*s == '/')
+            s++;
+        const char *e = s;
+        while (*e && *e != '/')
+            e++;
+        size_t n = (size_t)(e - s);
+        if (n && !(n == 1 && s[0] == '.')) {
+            if (b.len > root) af_buf_putc(&b, '/');
+            af_buf_put(&b, s, n);
+        }
+        s = e;
+    }
+    char *out = af_strdup(a, b.len ? af_buf_cstr(&b) : ".");
+    af_buf_free(&b);
+    return out;
+}
+
+const char *af__path_join(af_arena *a, const char *dir, const char *name)
+{
+    if (name[0] == '/') return af__path_pure(a, name);
+    return af__path_pure(a, af_sprintf(a, "%s/%s", dir, name));
+}
+
 static char *read_link(af_arena *a, const char *path, size_t hint)
 {
     size_t cap = hint + 1 > 256 ? hint + 1 : 256;
