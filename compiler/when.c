@@ -10,10 +10,11 @@
  *   and     = not { "and" not }
  *   not     = "not" not | compare
  *   compare = primary { ("==" | "!=" | "<" | "<=" | ">" | ">=") primary }
- *   primary = "(" expr ")" | jobs "." JOB "." ATTR { "." KEY }
+ *   primary = "(" expr ")" | jobs "." JOB [ "." ATTR { "." KEY } ]
  *           | NUMBER | STRING { STRING } | "True" | "False" | "None"
  *
- * ATTR is outputs (followed by at least one key), status or skip_reason.
+ * ATTR is outputs (optionally followed by keys), status, skip_reason or
+ * skip_trigger; `jobs.JOB` alone is the job's whole result.
  * Before parsing, the text gets the reference's normalisation (" true" ->
  * " True", "==false" -> "== False", ...), so the same words work the same
  * way. Each expression becomes one C function that calls the af_when_*
@@ -406,7 +407,7 @@ static wnode *parse_primary(wp *p)
             }
             parts[np++] = ident(p);
         }
-        if (np < 2) {
+        if (np < 1) {
             werr(p, start, "'jobs' must be followed by .<job>.outputs.<key> or .<job>.status%s", "");
             return NULL;
         }
@@ -423,13 +424,15 @@ static wnode *parse_primary(wp *p)
             }
             return NULL;
         }
-        if (!strcmp(parts[1], "outputs")) {
-            if (np < 3) {
-                werr(p, start, "name the output: jobs.%s.outputs.<key>", w->job);
-                return NULL;
-            }
-        } else if (strcmp(parts[1], "status") && strcmp(parts[1], "skip_reason")) {
-            werr(p, start, "jobs.<job> has outputs, status and skip_reason, not '%s'", parts[1]);
+        /* the reference's job result: {status, outputs, skip_reason,
+         * skip_trigger}; the job itself and its outputs mapping can be read
+         * whole (a SimpleNamespace there: always true, equal field by field) */
+        if (np == 1 || !strcmp(parts[1], "outputs")) {
+            /* any key below outputs */
+        } else if (strcmp(parts[1], "status") && strcmp(parts[1], "skip_reason") &&
+                   strcmp(parts[1], "skip_trigger")) {
+            werr(p, start, "jobs.<job> has outputs, status, skip_reason and skip_trigger, not '%s'",
+                 parts[1]);
             return NULL;
         } else if (np > 2) {
             werr(p, start, "jobs.<job>.%s is a string and has no attributes", parts[1]);
@@ -658,16 +661,21 @@ static int emit_node(we *e, const wnode *x, int depth)
     }
     case W_JOB: {
         int c = e->consts++;
-        af_buf_printf(&e->decls, "    static const char *const a%d[] = {", c);
-        for (size_t i = 0; i < x->nattrs; i++) {
-            if (i) af_buf_puts(&e->decls, ", ");
-            c_string(&e->decls, x->attrs[i], strlen(x->attrs[i]));
+        if (x->nattrs) {
+            af_buf_printf(&e->decls, "    static const char *const a%d[] = {", c);
+            for (size_t i = 0; i < x->nattrs; i++) {
+                if (i) af_buf_puts(&e->decls, ", ");
+                c_string(&e->decls, x->attrs[i], strlen(x->attrs[i]));
+            }
+            af_buf_puts(&e->decls, "};\n");
         }
-        af_buf_puts(&e->decls, "};\n");
         indent(b, depth);
         af_buf_printf(b, "if (!(t[%d] = af_when_job(w, ", t);
         c_string(b, x->job, strlen(x->job));
-        af_buf_printf(b, ", a%d, %zu, ", c, x->nattrs);
+        if (x->nattrs)
+            af_buf_printf(b, ", a%d, %zu, ", c, x->nattrs);
+        else
+            af_buf_puts(b, ", NULL, 0, ");
         loc_of(e, x, b);
         af_buf_puts(b, "))) return -1;\n");
         break;
