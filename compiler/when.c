@@ -67,6 +67,7 @@ typedef struct wp {
     size_t shift;      /* offset of the normalised text's start within the scalar */
     const char *const *jobs;
     size_t njobs;
+    int depth;         /* open parentheses: a line break inside them is blank */
     int failed;
 } wp;
 
@@ -78,11 +79,62 @@ static void werr(wp *p, size_t off, const char *fmt, const char *arg)
     afc_error(p->d, pos, fmt, arg);
 }
 
+/* Blanks as Python's tokenizer sees them: spaces, tabs, form feeds, `#`
+ * comments, backslash-newline continuations, and line breaks inside
+ * parentheses. A line break outside them ends the expression: only blank
+ * lines and comments may follow (anything else is the reference's "invalid
+ * syntax"). */
 static void skip_ws(wp *p)
 {
-    while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' ||
-                           p->s[p->i] == '\r' || p->s[p->i] == '\f'))
-        p->i++;
+    while (p->i < p->n) {
+        char c = p->s[p->i];
+        if (c == ' ' || c == '\t' || c == '\f') {
+            p->i++;
+        } else if (c == '#') {
+            while (p->i < p->n && p->s[p->i] != '\n' && p->s[p->i] != '\r') p->i++;
+        } else if (c == '\\' && p->i + 1 < p->n && (p->s[p->i + 1] == '\n' || p->s[p->i + 1] == '\r')) {
+            p->i += 2;
+            if (p->s[p->i - 1] == '\r' && p->i < p->n && p->s[p->i] == '\n') p->i++;
+        } else if (c == '\n' || c == '\r') {
+            if (p->depth > 0) {
+                p->i++;
+                continue;
+            }
+            size_t j = p->i;
+            while (j < p->n) {
+                char d = p->s[j];
+                if (d == '#')
+                    while (j < p->n && p->s[j] != '\n' && p->s[j] != '\r') j++;
+                else if (d == ' ' || d == '\t' || d == '\f' || d == '\n' || d == '\r')
+                    j++;
+                else
+                    break;
+            }
+            if (j < p->n) {
+                werr(p, p->i, "a line break outside parentheses ends the `when` expression "
+                              "(the reference rejects it too)%s", "");
+                p->i = p->n;
+                return;
+            }
+            p->i = j;
+        } else {
+            break;
+        }
+    }
+}
+
+/* Python keywords cannot be attribute or job names in an expression. */
+static int py_keyword(const char *s)
+{
+    static const char *const kw[] = {"False", "None", "True", "and", "as", "assert", "async",
+                                     "await", "break", "class", "continue", "def", "del", "elif",
+                                     "else", "except", "finally", "for", "from", "global", "if",
+                                     "import", "in", "is", "lambda", "nonlocal", "not", "or",
+                                     "pass", "raise", "return", "try", "while", "with", "yield",
+                                     NULL};
+    for (int i = 0; kw[i]; i++)
+        if (!strcmp(s, kw[i])) return 1;
+    return 0;
 }
 
 static int is_id0(char c)
@@ -263,40 +315,108 @@ static int string_start(wp *p)
     return j < p->n && (p->s[j] == '"' || p->s[j] == '\'');
 }
 
-/* A Python number: int (decimal, 0x, 0o, 0b, underscores) or float. */
+/* Digits of one kind with single underscores between them (Python's
+ * digitpart); appends them without underscores. Returns the count, -1 on a
+ * misplaced underscore. */
+static int digit_run(wp *p, int base, char *buf, size_t *k, size_t cap)
+{
+    int nd = 0;
+    for (;;) {
+        char c = p->i < p->n ? p->s[p->i] : 0;
+        int ok = base == 16 ? hexval(c) >= 0 : base == 8 ? (c >= '0' && c <= '7')
+                                            : base == 2 ? (c == '0' || c == '1')
+                                                        : (c >= '0' && c <= '9');
+        if (ok) {
+            if (*k < cap - 1) buf[(*k)++] = c;
+            nd++;
+            p->i++;
+            continue;
+        }
+        if (c == '_' && nd > 0) {
+            char d = p->i + 1 < p->n ? p->s[p->i + 1] : 0;
+            int next = base == 16 ? hexval(d) >= 0 : base == 8 ? (d >= '0' && d <= '7')
+                                                 : base == 2 ? (d == '0' || d == '1')
+                                                             : (d >= '0' && d <= '9');
+            if (!next) return -1;
+            p->i++;
+            continue;
+        }
+        return nd;
+    }
+}
+
+/* A Python number literal, as the tokenizer reads it: decimal integers
+ * (no leading zeros), 0x/0o/0b integers, floats with a point and/or an
+ * exponent, single underscores between digits. Complex literals (1j) are
+ * refused: no output ever equals one. */
 static wnode *parse_number(wp *p)
 {
     size_t start = p->i;
     char buf[128];
     size_t k = 0;
-    int is_float = 0, base = 10;
+    int is_float = 0, base = 10, bad = 0;
     if (p->s[p->i] == '0' && p->i + 1 < p->n && strchr("xXoObB", p->s[p->i + 1])) {
         char c = p->s[p->i + 1];
         base = (c == 'x' || c == 'X') ? 16 : (c == 'o' || c == 'O') ? 8 : 2;
         p->i += 2;
-    }
-    while (p->i < p->n && k < sizeof buf - 1) {
-        char c = p->s[p->i];
-        if (c == '_') {
-            p->i++;
-            continue;
-        }
-        int digit = (c >= '0' && c <= '9') || (base == 16 && strchr("abcdefABCDEF", c));
-        if (digit) {
-            buf[k++] = c;
-        } else if (base == 10 && (c == '.' || c == 'e' || c == 'E')) {
+        if (p->i < p->n && p->s[p->i] == '_') p->i++; /* 0x_1f */
+        if (digit_run(p, base, buf, &k, sizeof buf) <= 0) bad = 1;
+    } else {
+        int nd = p->s[p->i] == '.' ? 0 : digit_run(p, 10, buf, &k, sizeof buf);
+        if (nd < 0) bad = 1;
+        if (!bad && p->i < p->n && p->s[p->i] == '.') {
             is_float = 1;
-            buf[k++] = c;
-            if ((c == 'e' || c == 'E') && p->i + 1 < p->n &&
-                (p->s[p->i + 1] == '+' || p->s[p->i + 1] == '-'))
-                buf[k++] = p->s[++p->i];
-        } else {
-            break;
+            if (k < sizeof buf - 1) buf[k++] = '.';
+            p->i++;
+            if (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9') {
+                if (digit_run(p, 10, buf, &k, sizeof buf) < 0) bad = 1;
+            } else if (nd == 0) {
+                bad = 1;
+            }
         }
-        p->i++;
+        if (!bad && p->i < p->n && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
+            size_t save = p->i;
+            size_t ksave = k;
+            if (k < sizeof buf - 1) buf[k++] = 'e';
+            p->i++;
+            if (p->i < p->n && (p->s[p->i] == '+' || p->s[p->i] == '-')) {
+                if (k < sizeof buf - 1) buf[k++] = p->s[p->i];
+                p->i++;
+            }
+            int ne = digit_run(p, 10, buf, &k, sizeof buf);
+            if (ne > 0) {
+                is_float = 1;
+            } else if (ne < 0) {
+                bad = 1;
+            } else { /* "1else": the e starts the next word */
+                p->i = save;
+                k = ksave;
+            }
+        }
+        if (!bad && !is_float && k > 1 && buf[0] == '0') {
+            for (size_t i = 0; i < k; i++)
+                if (buf[i] != '0') {
+                    werr(p, start, "leading zeros in decimal integer literals are not permitted "
+                                   "in `when`; use an 0o prefix for octal integers%s", "");
+                    return NULL;
+                }
+        }
     }
     buf[k] = 0;
-    if (p->i < p->n && (is_id(p->s[p->i]) || p->s[p->i] == '.')) {
+    if (!bad && p->i < p->n && (p->s[p->i] == 'j' || p->s[p->i] == 'J')) {
+        werr(p, start, "complex number literals are not supported in `when`%s", "");
+        return NULL;
+    }
+    /* Python lets a number run into a keyword (1if, 1and); anything else
+     * glued to it is an invalid literal */
+    if (!bad && p->i < p->n && is_id(p->s[p->i])) {
+        static const char *const kw[] = {"and", "else", "for", "if", "in", "is", "not", "or", NULL};
+        int ok = 0;
+        for (int i = 0; kw[i]; i++)
+            if (!strncmp(p->s + p->i, kw[i], strlen(kw[i]))) ok = 1;
+        if (!ok || base == 16) bad = 1;
+    }
+    if (bad || (p->i < p->n && p->s[p->i] == '.')) {
         werr(p, start, "invalid number in `when`%s", "");
         return NULL;
     }
@@ -308,7 +428,7 @@ static wnode *parse_number(wp *p)
         errno = 0;
         long long v = strtoll(buf, &end, base);
         if (errno == ERANGE) {
-            werr(p, start, "integer %s is too large", buf);
+            werr(p, start, "integer %s is too large (afc's integers are 64-bit)", buf);
             return NULL;
         }
         w->val = af_int(p->a, v);
@@ -339,6 +459,7 @@ static wnode *parse_primary(wp *p)
     size_t start = p->i;
     if (c == '(') {
         p->i++;
+        p->depth++;
         wnode *w = parse_expr(p);
         skip_ws(p);
         if (!w) return NULL;
@@ -347,6 +468,7 @@ static wnode *parse_primary(wp *p)
             return NULL;
         }
         p->i++;
+        p->depth--;
         return w;
     }
     if (string_start(p)) {
@@ -405,7 +527,13 @@ static wnode *parse_primary(wp *p)
                 werr(p, at, "attribute chain too long in `when`%s", "");
                 return NULL;
             }
-            parts[np++] = ident(p);
+            parts[np] = ident(p);
+            if (py_keyword(parts[np])) {
+                werr(p, at, "'%s' is a Python keyword and cannot be a name in `when` (the "
+                            "reference rejects it too)", parts[np]);
+                return NULL;
+            }
+            np++;
         }
         if (np < 1) {
             werr(p, start, "'jobs' must be followed by .<job>.outputs.<key> or .<job>.status%s", "");
