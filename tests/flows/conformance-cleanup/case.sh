@@ -5,8 +5,9 @@
 #
 # Every expected exit status, state row and file below was produced by
 # running the reference implementation (aetherflow-core, runner.py) on
-# this flow with the same environment and arguments; lines marked
-# 'afc:' are deliberate differences (afc-flow(5), DIFFERENCES).
+# this flow with the same environment and arguments (stderr snippets
+# are afc's wording of the same errors); lines marked 'afc:' are
+# deliberate differences (afc-flow(5), DIFFERENCES FROM THE REFERENCE).
 build "$CASE_DIR/on_success.yaml" ./on_success
 build "$CASE_DIR/always.yaml" ./always
 build "$CASE_DIR/never.yaml" ./never

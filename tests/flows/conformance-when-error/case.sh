@@ -3,8 +3,9 @@
 #
 # Every expected exit status, state row and file below was produced by
 # running the reference implementation (aetherflow-core, runner.py) on
-# this flow with the same environment and arguments; lines marked
-# 'afc:' are deliberate differences (afc-flow(5), DIFFERENCES).
+# this flow with the same environment and arguments (stderr snippets
+# are afc's wording of the same errors); lines marked 'afc:' are
+# deliberate differences (afc-flow(5), DIFFERENCES FROM THE REFERENCE).
 build "$CASE_DIR/flow.yaml"
 # count 0: the first operand decides, nothing raises
 run ./flow --run-id r1
