@@ -274,7 +274,7 @@ static int parse_string(wp *p, af_buf *b)
                 for (int k = 0; k < nd; k++) {
                     int h = p->i < p->n ? hexval(p->s[p->i]) : -1;
                     if (h < 0) {
-                        werr(p, esc, "truncated \\%c escape in `when` string", e == 'x' ? "x" : e == 'u' ? "u" : "U");
+                        werr(p, esc, "truncated \\%s escape in `when` string", e == 'x' ? "x" : e == 'u' ? "u" : "U");
                         return -1;
                     }
                     cp = cp * 16 + (unsigned)h;
