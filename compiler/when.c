@@ -67,7 +67,7 @@ typedef struct wp {
     size_t shift;      /* offset of the normalised text's start within the scalar */
     const char *const *jobs;
     size_t njobs;
-    int depth;         /* open parentheses: a line break inside them is blank */
+    int depth;         /* open parentheses: line breaks inside are blanks */
     int failed;
 } wp;
 
@@ -91,8 +91,10 @@ static void skip_ws(wp *p)
         if (c == ' ' || c == '\t' || c == '\f') {
             p->i++;
         } else if (c == '#') {
-            while (p->i < p->n && p->s[p->i] != '\n' && p->s[p->i] != '\r') p->i++;
-        } else if (c == '\\' && p->i + 1 < p->n && (p->s[p->i + 1] == '\n' || p->s[p->i + 1] == '\r')) {
+            while (p->i < p->n && p->s[p->i] != '\n' && p->s[p->i] != '\r')
+                p->i++;
+        } else if (c == '\\' && p->i + 1 < p->n &&
+                   (p->s[p->i + 1] == '\n' || p->s[p->i + 1] == '\r')) {
             p->i += 2;
             if (p->s[p->i - 1] == '\r' && p->i < p->n && p->s[p->i] == '\n') p->i++;
         } else if (c == '\n' || c == '\r') {
@@ -104,15 +106,18 @@ static void skip_ws(wp *p)
             while (j < p->n) {
                 char d = p->s[j];
                 if (d == '#')
-                    while (j < p->n && p->s[j] != '\n' && p->s[j] != '\r') j++;
+                    while (j < p->n && p->s[j] != '\n' && p->s[j] != '\r')
+                        j++;
                 else if (d == ' ' || d == '\t' || d == '\f' || d == '\n' || d == '\r')
                     j++;
                 else
                     break;
             }
             if (j < p->n) {
-                werr(p, p->i, "a line break outside parentheses ends the `when` expression "
-                              "(the reference rejects it too)%s", "");
+                werr(p, p->i,
+                     "a line break outside parentheses ends the `when` expression "
+                     "(the reference rejects it too)%s",
+                     "");
                 p->i = p->n;
                 return;
             }
@@ -126,12 +131,11 @@ static void skip_ws(wp *p)
 /* Python keywords cannot be attribute or job names in an expression. */
 static int py_keyword(const char *s)
 {
-    static const char *const kw[] = {"False", "None", "True", "and", "as", "assert", "async",
-                                     "await", "break", "class", "continue", "def", "del", "elif",
-                                     "else", "except", "finally", "for", "from", "global", "if",
-                                     "import", "in", "is", "lambda", "nonlocal", "not", "or",
-                                     "pass", "raise", "return", "try", "while", "with", "yield",
-                                     NULL};
+    static const char *const kw[] = {
+        "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
+        "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
+        "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
+        "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield",    NULL};
     for (int i = 0; kw[i]; i++)
         if (!strcmp(s, kw[i])) return 1;
     return 0;
@@ -206,8 +210,10 @@ static void put_utf8(af_buf *b, unsigned cp)
 
 static int hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /* A Python string literal: optional u/r prefix, single or double quotes,
@@ -252,29 +258,49 @@ static int parse_string(wp *p, af_buf *b)
             case 'n': af_buf_putc(b, '\n'); break;
             case 't': af_buf_putc(b, '\t'); break;
             case 'r': af_buf_putc(b, '\r'); break;
-            case 'a': af_buf_putc(b, '\a'); break;
-            case 'b': af_buf_putc(b, '\b'); break;
-            case 'f': af_buf_putc(b, '\f'); break;
-            case 'v': af_buf_putc(b, '\v'); break;
+            case 'a':
+                af_buf_putc(b, '\a');
+                break;
+            case 'b':
+                af_buf_putc(b, '\b');
+                break;
+            case 'f':
+                af_buf_putc(b, '\f');
+                break;
+            case 'v':
+                af_buf_putc(b, '\v');
+                break;
             case '\\': af_buf_putc(b, '\\'); break;
             case '\'': af_buf_putc(b, '\''); break;
             case '"': af_buf_putc(b, '"'); break;
             case '\n': break;
-            case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+            case '0':
+            case '1':
+            case '2':
+            case '3':
+            case '4':
+            case '5':
+            case '6':
+            case '7':
                 cp = (unsigned)(e - '0');
                 for (int k = 0; k < 2 && p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '7'; k++)
                     cp = cp * 8 + (unsigned)(p->s[p->i++] - '0');
                 put_utf8(b, cp);
                 break;
-            case 'x': nd = 2; /* fall through */
-            case 'u': if (!nd) nd = 4; /* fall through */
+            case 'x':
+                nd = 2; /* fall through */
+            case 'u':
+                if (!nd) nd = 4; /* fall through */
             case 'U':
                 if (!nd) nd = 8;
                 cp = 0;
                 for (int k = 0; k < nd; k++) {
                     int h = p->i < p->n ? hexval(p->s[p->i]) : -1;
                     if (h < 0) {
-                        werr(p, esc, "truncated \\%s escape in `when` string", e == 'x' ? "x" : e == 'u' ? "u" : "U");
+                        werr(p, esc, "truncated \\%s escape in `when` string",
+                             e == 'x'   ? "x"
+                             : e == 'u' ? "u"
+                                        : "U");
                         return -1;
                     }
                     cp = cp * 16 + (unsigned)h;
@@ -311,7 +337,8 @@ static int parse_string(wp *p, af_buf *b)
 static int string_start(wp *p)
 {
     size_t j = p->i, k = 0;
-    while (j < p->n && k < 2 && strchr("rRuUbBfF", p->s[j])) j++, k++;
+    while (j < p->n && k < 2 && strchr("rRuUbBfF", p->s[j]))
+        j++, k++;
     return j < p->n && (p->s[j] == '"' || p->s[j] == '\'');
 }
 
@@ -323,9 +350,10 @@ static int digit_run(wp *p, int base, char *buf, size_t *k, size_t cap)
     int nd = 0;
     for (;;) {
         char c = p->i < p->n ? p->s[p->i] : 0;
-        int ok = base == 16 ? hexval(c) >= 0 : base == 8 ? (c >= '0' && c <= '7')
-                                            : base == 2 ? (c == '0' || c == '1')
-                                                        : (c >= '0' && c <= '9');
+        int ok = base == 16  ? hexval(c) >= 0
+                 : base == 8 ? (c >= '0' && c <= '7')
+                 : base == 2 ? (c == '0' || c == '1')
+                             : (c >= '0' && c <= '9');
         if (ok) {
             if (*k < cap - 1) buf[(*k)++] = c;
             nd++;
@@ -334,9 +362,10 @@ static int digit_run(wp *p, int base, char *buf, size_t *k, size_t cap)
         }
         if (c == '_' && nd > 0) {
             char d = p->i + 1 < p->n ? p->s[p->i + 1] : 0;
-            int next = base == 16 ? hexval(d) >= 0 : base == 8 ? (d >= '0' && d <= '7')
-                                                 : base == 2 ? (d == '0' || d == '1')
-                                                             : (d >= '0' && d <= '9');
+            int next = base == 16  ? hexval(d) >= 0
+                       : base == 8 ? (d >= '0' && d <= '7')
+                       : base == 2 ? (d == '0' || d == '1')
+                                   : (d >= '0' && d <= '9');
             if (!next) return -1;
             p->i++;
             continue;
@@ -396,8 +425,10 @@ static wnode *parse_number(wp *p)
         if (!bad && !is_float && k > 1 && buf[0] == '0') {
             for (size_t i = 0; i < k; i++)
                 if (buf[i] != '0') {
-                    werr(p, start, "leading zeros in decimal integer literals are not permitted "
-                                   "in `when`; use an 0o prefix for octal integers%s", "");
+                    werr(p, start,
+                         "leading zeros in decimal integer literals are not permitted "
+                         "in `when`; use an 0o prefix for octal integers%s",
+                         "");
                     return NULL;
                 }
         }
@@ -529,8 +560,10 @@ static wnode *parse_primary(wp *p)
             }
             parts[np] = ident(p);
             if (py_keyword(parts[np])) {
-                werr(p, at, "'%s' is a Python keyword and cannot be a name in `when` (the "
-                            "reference rejects it too)", parts[np]);
+                werr(p, at,
+                     "'%s' is a Python keyword and cannot be a name in `when` (the "
+                     "reference rejects it too)",
+                     parts[np]);
                 return NULL;
             }
             np++;

@@ -207,7 +207,8 @@ static int setup(af__run *r, const af_flow_def *f, const char *prog, int need_re
     r->flow_id = f->flow_id;
     const af_value *ws = af_map_get(r->meta, "workspace"), *st = af_map_get(r->meta, "state");
     const af_value *v;
-    r->work_root = af__path_pure(a, (v = af_map_get(ws, "root")) && v->type == AF_STR ? v->u.s.ptr : "/tmp/work");
+    r->work_root = af__path_pure(
+        a, (v = af_map_get(ws, "root")) && v->type == AF_STR ? v->u.s.ptr : "/tmp/work");
     r->cleanup_policy = (v = af_map_get(ws, "cleanup_policy")) && v->type == AF_STR ? v->u.s.ptr : "on_success";
     const af_value *layout = af_map_get(ws, "layout");
     r->layout_artifacts = (v = af_map_get(layout, "artifacts")) && v->type == AF_STR ? v->u.s.ptr : "artifacts";
@@ -220,8 +221,8 @@ static int setup(af__run *r, const af_flow_def *f, const char *prog, int need_re
         af_map_set(a, r->env, "AETHERFLOW_CACHE_DIR", af_str(a, r->work_root));
     }
     r->sandbox = env_true(r, "AETHERFLOW_STRICT_SANDBOX", 1);
-    r->enterprise = f->mode ? !strcmp(f->mode, "enterprise")
-                            : env_true(r, "AETHERFLOW_MODE_ENTERPRISE", 0);
+    r->enterprise =
+        f->mode ? !strcmp(f->mode, "enterprise") : env_true(r, "AETHERFLOW_MODE_ENTERPRISE", 0);
     r->jobs = af_map(a);
     r->cancel = &g_cancel;
 
@@ -372,7 +373,8 @@ static int prerun_scan(af__run *r, const af_flow_def *f, af_value *env0, const c
                 af_value *out;
                 const char *missing = NULL;
                 char err[1024];
-                if (af_cval_render(a, sections[i], scope, &out, &missing, err, sizeof err) == 0) continue;
+                if (af_cval_render(a, sections[i], scope, &out, &missing, err, sizeof err) == 0)
+                    continue;
                 const char *where = i ? "outputs" : "inputs";
                 if (!missing) {
                     fprintf(stderr, "%s:%d:%d: step '%s' (%s): error: %s: %s\n", sd->loc.file,

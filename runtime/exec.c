@@ -103,7 +103,8 @@ static int mkjobdirs(af__run *r, jobrun *j, char *err, size_t errlen)
 {
     af_arena *a = r->arena;
     /* pathlib joins, as the reference builds them */
-    j->dir = af__path_pure(a, af_sprintf(a, "%s/%s/%s/%s", r->work_root, r->flow_id, j->def->id, r->run_id));
+    j->dir = af__path_pure(
+        a, af_sprintf(a, "%s/%s/%s/%s", r->work_root, r->flow_id, j->def->id, r->run_id));
     j->artifacts = af__path_join(a, j->dir, r->layout_artifacts);
     j->scratch = af__path_join(a, j->dir, r->layout_scratch);
     j->manifests = af__path_join(a, j->dir, r->layout_manifests);
@@ -224,8 +225,11 @@ static step_end run_step(af__run *r, jobrun *j, const af_step_def *sd, af_arena 
     }
     if (promote_failed) {
         char *where = af_sprintf(sa, "%s:%d:%d", sd->loc.file, sd->loc.line, sd->loc.col);
-        af_kv f[] = {AF_KS("status", row.status), AF_KI("duration_ms", dur), AF_KS("location", where),
-                     AF_KS("error", af_buf_cstr(&s.error)), {0}};
+        af_kv f[] = {AF_KS("status", row.status),
+                     AF_KI("duration_ms", dur),
+                     AF_KS("location", where),
+                     AF_KS("error", af_buf_cstr(&s.error)),
+                     {0}};
         af__log_event(&r->log, AF_ERROR, "step_end", ctx, f);
         report_failure(r, sd->loc, sd->id, sd->type, af_buf_cstr(&s.error));
         af_buf_free(&s.error);

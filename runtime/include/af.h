@@ -606,7 +606,7 @@ typedef struct af_flow_def {
     unsigned nassets;
     const af_envfile_def *env_files;       /* embedded env files, in order */
     unsigned nenv_files;
-    const char *mode;                      /* a manifest's mode ("internal_fast" or "enterprise"); NULL for a bare flow */
+    const char *mode;                      /* manifest mode (internal_fast...); NULL: bare flow */
     const char *const *zip_drivers;        /* manifest allowlist, NULL-terminated, or NULL */
     const char *source;                    /* flow file as given to afc */
     const char *fingerprint;               /* sha256 of the bundle, hex */
