@@ -243,7 +243,7 @@ typedef struct afc_emit_opts {
     const char *fingerprint;     /* hex sha256 of the bundle */
     const afc_profile *profiles;
     size_t nprofiles;
-    const char *mode;            /* internal_fast | enterprise */
+    const char *mode;            /* manifest mode (internal_fast | enterprise); NULL: bare flow */
     const char *const *zip_drivers;
     const af_asset *assets;      /* embedded files */
     size_t nassets;

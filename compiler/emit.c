@@ -513,9 +513,11 @@ void afc_emit_flow(af_buf *out, af_buf *libs, const afc_flow *f, const afc_catal
     af_buf_printf(out, "    .drivers = drivers,\n    .ndrivers = %zu,\n", ndrv);
     if (assets.len) af_buf_printf(out, "    .assets = assets,\n    .nassets = %zu,\n", o->nassets);
     if (envf.len) af_buf_printf(out, "    .env_files = env_files,\n    .nenv_files = %zu,\n", o->nenv_files);
-    af_buf_puts(out, "    .mode = ");
-    c_cstr(out, o->mode ? o->mode : "internal_fast");
-    af_buf_puts(out, ",\n");
+    if (o->mode) {
+        af_buf_puts(out, "    .mode = ");
+        c_cstr(out, o->mode);
+        af_buf_puts(out, ",\n");
+    }
     if (zipd.len) af_buf_puts(out, "    .zip_drivers = zip_drivers,\n");
     af_buf_puts(out, "    .source = ");
     c_cstr(out, o->source);

@@ -161,7 +161,6 @@ static int cmd_build_unit(unit *up, opts *o)
     afc_emit_opts eo = {0};
     eo.source = o->file;
     eo.fingerprint = up->fingerprint;
-    eo.mode = "internal_fast";
     af_buf code = {0}, libs = {0};
     afc_emit_flow(&code, &libs, up->flow, up->cat, &eo);
 

@@ -10,10 +10,11 @@
  *   and     = not { "and" not }
  *   not     = "not" not | compare
  *   compare = primary { ("==" | "!=" | "<" | "<=" | ">" | ">=") primary }
- *   primary = "(" expr ")" | jobs "." JOB "." ATTR { "." KEY }
+ *   primary = "(" expr ")" | jobs "." JOB [ "." ATTR { "." KEY } ]
  *           | NUMBER | STRING { STRING } | "True" | "False" | "None"
  *
- * ATTR is outputs (followed by at least one key), status or skip_reason.
+ * ATTR is outputs (optionally followed by keys), status, skip_reason or
+ * skip_trigger; `jobs.JOB` alone is the job's whole result.
  * Before parsing, the text gets the reference's normalisation (" true" ->
  * " True", "==false" -> "== False", ...), so the same words work the same
  * way. Each expression becomes one C function that calls the af_when_*
@@ -66,6 +67,7 @@ typedef struct wp {
     size_t shift;      /* offset of the normalised text's start within the scalar */
     const char *const *jobs;
     size_t njobs;
+    int depth;         /* open parentheses: line breaks inside are blanks */
     int failed;
 } wp;
 
@@ -77,11 +79,66 @@ static void werr(wp *p, size_t off, const char *fmt, const char *arg)
     afc_error(p->d, pos, fmt, arg);
 }
 
+/* Blanks as Python's tokenizer sees them: spaces, tabs, form feeds, `#`
+ * comments, backslash-newline continuations, and line breaks inside
+ * parentheses. A line break outside them ends the expression: only blank
+ * lines and comments may follow (anything else is the reference's "invalid
+ * syntax"). */
 static void skip_ws(wp *p)
 {
-    while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' ||
-                           p->s[p->i] == '\r' || p->s[p->i] == '\f'))
-        p->i++;
+    while (p->i < p->n) {
+        char c = p->s[p->i];
+        if (c == ' ' || c == '\t' || c == '\f') {
+            p->i++;
+        } else if (c == '#') {
+            while (p->i < p->n && p->s[p->i] != '\n' && p->s[p->i] != '\r')
+                p->i++;
+        } else if (c == '\\' && p->i + 1 < p->n &&
+                   (p->s[p->i + 1] == '\n' || p->s[p->i + 1] == '\r')) {
+            p->i += 2;
+            if (p->s[p->i - 1] == '\r' && p->i < p->n && p->s[p->i] == '\n') p->i++;
+        } else if (c == '\n' || c == '\r') {
+            if (p->depth > 0) {
+                p->i++;
+                continue;
+            }
+            size_t j = p->i;
+            while (j < p->n) {
+                char d = p->s[j];
+                if (d == '#')
+                    while (j < p->n && p->s[j] != '\n' && p->s[j] != '\r')
+                        j++;
+                else if (d == ' ' || d == '\t' || d == '\f' || d == '\n' || d == '\r')
+                    j++;
+                else
+                    break;
+            }
+            if (j < p->n) {
+                werr(p, p->i,
+                     "a line break outside parentheses ends the `when` expression "
+                     "(the reference rejects it too)%s",
+                     "");
+                p->i = p->n;
+                return;
+            }
+            p->i = j;
+        } else {
+            break;
+        }
+    }
+}
+
+/* Python keywords cannot be attribute or job names in an expression. */
+static int py_keyword(const char *s)
+{
+    static const char *const kw[] = {
+        "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
+        "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
+        "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
+        "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield",    NULL};
+    for (int i = 0; kw[i]; i++)
+        if (!strcmp(s, kw[i])) return 1;
+    return 0;
 }
 
 static int is_id0(char c)
@@ -132,12 +189,48 @@ static void add_kid(wp *p, wnode *w, wnode *kid)
 
 static wnode *parse_expr(wp *p);
 
-/* A Python string literal (plain or r-prefixed, single or double quoted). */
+static void put_utf8(af_buf *b, unsigned cp)
+{
+    if (cp < 0x80) {
+        af_buf_putc(b, (char)cp);
+    } else if (cp < 0x800) {
+        af_buf_putc(b, (char)(0xc0 | (cp >> 6)));
+        af_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+        af_buf_putc(b, (char)(0xe0 | (cp >> 12)));
+        af_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+        af_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+    } else {
+        af_buf_putc(b, (char)(0xf0 | (cp >> 18)));
+        af_buf_putc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
+        af_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+        af_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+    }
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* A Python string literal: optional u/r prefix, single or double quotes,
+ * Python's escapes (\n \t \xhh \ooo \uXXXX \UXXXXXXXX ..., an unknown escape
+ * keeps its backslash). Bytes literals are refused: `when` compares text. */
 static int parse_string(wp *p, af_buf *b)
 {
     int raw = 0;
-    if (p->s[p->i] == 'r' || p->s[p->i] == 'R') {
-        raw = 1;
+    size_t at = p->i;
+    while (p->i < p->n && strchr("rRuUbBfF", p->s[p->i])) {
+        char c = p->s[p->i];
+        if (c == 'b' || c == 'B' || c == 'f' || c == 'F') {
+            werr(p, at, "%s literals are not supported in `when`",
+                 c == 'b' || c == 'B' ? "bytes" : "f-string");
+            return -1;
+        }
+        if (c == 'r' || c == 'R') raw = 1;
         p->i++;
     }
     char q = p->s[p->i];
@@ -157,16 +250,71 @@ static int parse_string(wp *p, af_buf *b)
                 p->i += 2;
                 continue;
             }
+            size_t esc = p->i;
             p->i += 2;
+            unsigned cp;
+            int nd = 0;
             switch (e) {
             case 'n': af_buf_putc(b, '\n'); break;
             case 't': af_buf_putc(b, '\t'); break;
             case 'r': af_buf_putc(b, '\r'); break;
-            case '0': af_buf_putc(b, '\0'); break;
+            case 'a':
+                af_buf_putc(b, '\a');
+                break;
+            case 'b':
+                af_buf_putc(b, '\b');
+                break;
+            case 'f':
+                af_buf_putc(b, '\f');
+                break;
+            case 'v':
+                af_buf_putc(b, '\v');
+                break;
             case '\\': af_buf_putc(b, '\\'); break;
             case '\'': af_buf_putc(b, '\''); break;
             case '"': af_buf_putc(b, '"'); break;
             case '\n': break;
+            case '0':
+            case '1':
+            case '2':
+            case '3':
+            case '4':
+            case '5':
+            case '6':
+            case '7':
+                cp = (unsigned)(e - '0');
+                for (int k = 0; k < 2 && p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '7'; k++)
+                    cp = cp * 8 + (unsigned)(p->s[p->i++] - '0');
+                put_utf8(b, cp);
+                break;
+            case 'x':
+                nd = 2; /* fall through */
+            case 'u':
+                if (!nd) nd = 4; /* fall through */
+            case 'U':
+                if (!nd) nd = 8;
+                cp = 0;
+                for (int k = 0; k < nd; k++) {
+                    int h = p->i < p->n ? hexval(p->s[p->i]) : -1;
+                    if (h < 0) {
+                        werr(p, esc, "truncated \\%s escape in `when` string",
+                             e == 'x'   ? "x"
+                             : e == 'u' ? "u"
+                                        : "U");
+                        return -1;
+                    }
+                    cp = cp * 16 + (unsigned)h;
+                    p->i++;
+                }
+                if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+                    werr(p, esc, "escape in `when` string is not a Unicode scalar value%s", "");
+                    return -1;
+                }
+                put_utf8(b, cp);
+                break;
+            case 'N':
+                werr(p, esc, "\\N{...} escapes are not supported in `when`%s", "");
+                return -1;
             default:
                 af_buf_putc(b, '\\');
                 af_buf_putc(b, e);
@@ -185,40 +333,121 @@ static int parse_string(wp *p, af_buf *b)
     return 0;
 }
 
-/* A Python number: int (decimal, 0x, 0o, 0b, underscores) or float. */
+/* Is there a string literal (with its prefix letters) at i? */
+static int string_start(wp *p)
+{
+    size_t j = p->i, k = 0;
+    while (j < p->n && k < 2 && strchr("rRuUbBfF", p->s[j]))
+        j++, k++;
+    return j < p->n && (p->s[j] == '"' || p->s[j] == '\'');
+}
+
+/* Digits of one kind with single underscores between them (Python's
+ * digitpart); appends them without underscores. Returns the count, -1 on a
+ * misplaced underscore. */
+static int digit_run(wp *p, int base, char *buf, size_t *k, size_t cap)
+{
+    int nd = 0;
+    for (;;) {
+        char c = p->i < p->n ? p->s[p->i] : 0;
+        int ok = base == 16  ? hexval(c) >= 0
+                 : base == 8 ? (c >= '0' && c <= '7')
+                 : base == 2 ? (c == '0' || c == '1')
+                             : (c >= '0' && c <= '9');
+        if (ok) {
+            if (*k < cap - 1) buf[(*k)++] = c;
+            nd++;
+            p->i++;
+            continue;
+        }
+        if (c == '_' && nd > 0) {
+            char d = p->i + 1 < p->n ? p->s[p->i + 1] : 0;
+            int next = base == 16  ? hexval(d) >= 0
+                       : base == 8 ? (d >= '0' && d <= '7')
+                       : base == 2 ? (d == '0' || d == '1')
+                                   : (d >= '0' && d <= '9');
+            if (!next) return -1;
+            p->i++;
+            continue;
+        }
+        return nd;
+    }
+}
+
+/* A Python number literal, as the tokenizer reads it: decimal integers
+ * (no leading zeros), 0x/0o/0b integers, floats with a point and/or an
+ * exponent, single underscores between digits. Complex literals (1j) are
+ * refused: no output ever equals one. */
 static wnode *parse_number(wp *p)
 {
     size_t start = p->i;
     char buf[128];
     size_t k = 0;
-    int is_float = 0, base = 10;
+    int is_float = 0, base = 10, bad = 0;
     if (p->s[p->i] == '0' && p->i + 1 < p->n && strchr("xXoObB", p->s[p->i + 1])) {
         char c = p->s[p->i + 1];
         base = (c == 'x' || c == 'X') ? 16 : (c == 'o' || c == 'O') ? 8 : 2;
         p->i += 2;
-    }
-    while (p->i < p->n && k < sizeof buf - 1) {
-        char c = p->s[p->i];
-        if (c == '_') {
-            p->i++;
-            continue;
-        }
-        int digit = (c >= '0' && c <= '9') || (base == 16 && strchr("abcdefABCDEF", c));
-        if (digit) {
-            buf[k++] = c;
-        } else if (base == 10 && (c == '.' || c == 'e' || c == 'E')) {
+        if (p->i < p->n && p->s[p->i] == '_') p->i++; /* 0x_1f */
+        if (digit_run(p, base, buf, &k, sizeof buf) <= 0) bad = 1;
+    } else {
+        int nd = p->s[p->i] == '.' ? 0 : digit_run(p, 10, buf, &k, sizeof buf);
+        if (nd < 0) bad = 1;
+        if (!bad && p->i < p->n && p->s[p->i] == '.') {
             is_float = 1;
-            buf[k++] = c;
-            if ((c == 'e' || c == 'E') && p->i + 1 < p->n &&
-                (p->s[p->i + 1] == '+' || p->s[p->i + 1] == '-'))
-                buf[k++] = p->s[++p->i];
-        } else {
-            break;
+            if (k < sizeof buf - 1) buf[k++] = '.';
+            p->i++;
+            if (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9') {
+                if (digit_run(p, 10, buf, &k, sizeof buf) < 0) bad = 1;
+            } else if (nd == 0) {
+                bad = 1;
+            }
         }
-        p->i++;
+        if (!bad && p->i < p->n && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
+            size_t save = p->i;
+            size_t ksave = k;
+            if (k < sizeof buf - 1) buf[k++] = 'e';
+            p->i++;
+            if (p->i < p->n && (p->s[p->i] == '+' || p->s[p->i] == '-')) {
+                if (k < sizeof buf - 1) buf[k++] = p->s[p->i];
+                p->i++;
+            }
+            int ne = digit_run(p, 10, buf, &k, sizeof buf);
+            if (ne > 0) {
+                is_float = 1;
+            } else if (ne < 0) {
+                bad = 1;
+            } else { /* "1else": the e starts the next word */
+                p->i = save;
+                k = ksave;
+            }
+        }
+        if (!bad && !is_float && k > 1 && buf[0] == '0') {
+            for (size_t i = 0; i < k; i++)
+                if (buf[i] != '0') {
+                    werr(p, start,
+                         "leading zeros in decimal integer literals are not permitted "
+                         "in `when`; use an 0o prefix for octal integers%s",
+                         "");
+                    return NULL;
+                }
+        }
     }
     buf[k] = 0;
-    if (p->i < p->n && (is_id(p->s[p->i]) || p->s[p->i] == '.')) {
+    if (!bad && p->i < p->n && (p->s[p->i] == 'j' || p->s[p->i] == 'J')) {
+        werr(p, start, "complex number literals are not supported in `when`%s", "");
+        return NULL;
+    }
+    /* Python lets a number run into a keyword (1if, 1and); anything else
+     * glued to it is an invalid literal */
+    if (!bad && p->i < p->n && is_id(p->s[p->i])) {
+        static const char *const kw[] = {"and", "else", "for", "if", "in", "is", "not", "or", NULL};
+        int ok = 0;
+        for (int i = 0; kw[i]; i++)
+            if (!strncmp(p->s + p->i, kw[i], strlen(kw[i]))) ok = 1;
+        if (!ok || base == 16) bad = 1;
+    }
+    if (bad || (p->i < p->n && p->s[p->i] == '.')) {
         werr(p, start, "invalid number in `when`%s", "");
         return NULL;
     }
@@ -230,7 +459,7 @@ static wnode *parse_number(wp *p)
         errno = 0;
         long long v = strtoll(buf, &end, base);
         if (errno == ERANGE) {
-            werr(p, start, "integer %s is too large", buf);
+            werr(p, start, "integer %s is too large (afc's integers are 64-bit)", buf);
             return NULL;
         }
         w->val = af_int(p->a, v);
@@ -261,6 +490,7 @@ static wnode *parse_primary(wp *p)
     size_t start = p->i;
     if (c == '(') {
         p->i++;
+        p->depth++;
         wnode *w = parse_expr(p);
         skip_ws(p);
         if (!w) return NULL;
@@ -269,10 +499,10 @@ static wnode *parse_primary(wp *p)
             return NULL;
         }
         p->i++;
+        p->depth--;
         return w;
     }
-    if (c == '"' || c == '\'' ||
-        ((c == 'r' || c == 'R') && p->i + 1 < p->n && (p->s[p->i + 1] == '"' || p->s[p->i + 1] == '\''))) {
+    if (string_start(p)) {
         af_buf b = {0};
         for (;;) {
             if (parse_string(p, &b) < 0) {
@@ -280,7 +510,7 @@ static wnode *parse_primary(wp *p)
                 return NULL;
             }
             skip_ws(p);
-            if (p->i < p->n && (p->s[p->i] == '"' || p->s[p->i] == '\'')) continue;
+            if (p->i < p->n && string_start(p)) continue;
             break;
         }
         wnode *w = node_new(p, W_CONST, start);
@@ -328,9 +558,17 @@ static wnode *parse_primary(wp *p)
                 werr(p, at, "attribute chain too long in `when`%s", "");
                 return NULL;
             }
-            parts[np++] = ident(p);
+            parts[np] = ident(p);
+            if (py_keyword(parts[np])) {
+                werr(p, at,
+                     "'%s' is a Python keyword and cannot be a name in `when` (the "
+                     "reference rejects it too)",
+                     parts[np]);
+                return NULL;
+            }
+            np++;
         }
-        if (np < 2) {
+        if (np < 1) {
             werr(p, start, "'jobs' must be followed by .<job>.outputs.<key> or .<job>.status%s", "");
             return NULL;
         }
@@ -347,13 +585,15 @@ static wnode *parse_primary(wp *p)
             }
             return NULL;
         }
-        if (!strcmp(parts[1], "outputs")) {
-            if (np < 3) {
-                werr(p, start, "name the output: jobs.%s.outputs.<key>", w->job);
-                return NULL;
-            }
-        } else if (strcmp(parts[1], "status") && strcmp(parts[1], "skip_reason")) {
-            werr(p, start, "jobs.<job> has outputs, status and skip_reason, not '%s'", parts[1]);
+        /* the reference's job result: {status, outputs, skip_reason,
+         * skip_trigger}; the job itself and its outputs mapping can be read
+         * whole (a SimpleNamespace there: always true, equal field by field) */
+        if (np == 1 || !strcmp(parts[1], "outputs")) {
+            /* any key below outputs */
+        } else if (strcmp(parts[1], "status") && strcmp(parts[1], "skip_reason") &&
+                   strcmp(parts[1], "skip_trigger")) {
+            werr(p, start, "jobs.<job> has outputs, status, skip_reason and skip_trigger, not '%s'",
+                 parts[1]);
             return NULL;
         } else if (np > 2) {
             werr(p, start, "jobs.<job>.%s is a string and has no attributes", parts[1]);
@@ -540,10 +780,16 @@ static int emit_node(we *e, const wnode *x, int depth)
         case AF_BOOL: af_buf_printf(&e->decls, "{.type = AF_BOOL, .u.b = %d}", x->val->u.b); break;
         case AF_INT: af_buf_printf(&e->decls, "{.type = AF_INT, .u.i = %lldLL}", (long long)x->val->u.i); break;
         case AF_DOUBLE: {
+            /* a literal beyond double range (1e400) is inf in Python; C has no
+             * literal for it, so spell it as the constant expression */
             char tmp[64];
-            snprintf(tmp, sizeof tmp, "%.17g", x->val->u.d);
-            af_buf_printf(&e->decls, "{.type = AF_DOUBLE, .u.d = %s%s}", tmp,
-                          strpbrk(tmp, ".eEn") ? "" : ".0");
+            if (isinf(x->val->u.d))
+                snprintf(tmp, sizeof tmp, "%s(1.0 / 0.0)", x->val->u.d < 0 ? "-" : "");
+            else {
+                snprintf(tmp, sizeof tmp, "%.17g", x->val->u.d);
+                if (!strpbrk(tmp, ".eE")) strcat(tmp, ".0");
+            }
+            af_buf_printf(&e->decls, "{.type = AF_DOUBLE, .u.d = %s}", tmp);
             break;
         }
         default:
@@ -559,16 +805,21 @@ static int emit_node(we *e, const wnode *x, int depth)
     }
     case W_JOB: {
         int c = e->consts++;
-        af_buf_printf(&e->decls, "    static const char *const a%d[] = {", c);
-        for (size_t i = 0; i < x->nattrs; i++) {
-            if (i) af_buf_puts(&e->decls, ", ");
-            afc_c_string(&e->decls, x->attrs[i], strlen(x->attrs[i]));
+        if (x->nattrs) {
+            af_buf_printf(&e->decls, "    static const char *const a%d[] = {", c);
+            for (size_t i = 0; i < x->nattrs; i++) {
+                if (i) af_buf_puts(&e->decls, ", ");
+                afc_c_string(&e->decls, x->attrs[i], strlen(x->attrs[i]));
+            }
+            af_buf_puts(&e->decls, "};\n");
         }
-        af_buf_puts(&e->decls, "};\n");
         indent(b, depth);
         af_buf_printf(b, "if (!(t[%d] = af_when_job(w, ", t);
         afc_c_string(b, x->job, strlen(x->job));
-        af_buf_printf(b, ", a%d, %zu, ", c, x->nattrs);
+        if (x->nattrs)
+            af_buf_printf(b, ", a%d, %zu, ", c, x->nattrs);
+        else
+            af_buf_puts(b, ", NULL, 0, ");
         loc_of(e, x, b);
         af_buf_puts(b, "))) return -1;\n");
         break;
@@ -576,7 +827,7 @@ static int emit_node(we *e, const wnode *x, int depth)
     case W_NOT: {
         int k = emit_node(e, x->kids[0], depth);
         indent(b, depth);
-        af_buf_printf(b, "t[%d] = af_bool(!af_truthy(t[%d]));\n", t, k);
+        af_buf_printf(b, "t[%d] = af_bool(!af_when_truthy(t[%d]));\n", t, k);
         break;
     }
     case W_AND:
@@ -587,7 +838,7 @@ static int emit_node(we *e, const wnode *x, int depth)
         af_buf_printf(b, "t[%d] = t[%d];\n", t, k);
         for (size_t i = 1; i < x->nkids; i++) {
             indent(b, depth + (int)i - 1);
-            af_buf_printf(b, "if (%saf_truthy(t[%d])) {\n", x->kind == W_AND ? "" : "!", t);
+            af_buf_printf(b, "if (%saf_when_truthy(t[%d])) {\n", x->kind == W_AND ? "" : "!", t);
             int k2 = emit_node(e, x->kids[i], depth + (int)i);
             indent(b, depth + (int)i);
             af_buf_printf(b, "t[%d] = t[%d];\n", t, k2);
@@ -605,7 +856,7 @@ static int emit_node(we *e, const wnode *x, int depth)
         for (size_t i = 1; i < x->nkids; i++) {
             if (i > 1) {
                 indent(b, depth + (int)i - 2);
-                af_buf_printf(b, "if (af_truthy(t[%d])) {\n", t);
+                af_buf_printf(b, "if (af_when_truthy(t[%d])) {\n", t);
             }
             int dd = depth + (int)i - 1;
             int right = emit_node(e, x->kids[i], dd);
@@ -644,7 +895,7 @@ void afc_when_emit(af_buf *out, const afc_when *w, const char *name, const char 
     af_buf_puts(out, af_buf_cstr(&e.decls));
     af_buf_printf(out, "    const af_value *t[%d];\n", e.temps);
     af_buf_puts(out, af_buf_cstr(&code));
-    af_buf_printf(out, "    return af_truthy(t[%d]);\n}\n\n", r);
+    af_buf_printf(out, "    return af_when_truthy(t[%d]);\n}\n\n", r);
     af_buf_free(&code);
     af_buf_free(&e.decls);
 }

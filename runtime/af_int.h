@@ -140,6 +140,12 @@ void af__log_event(af__log *lg, af_level lvl, const char *event, const af_kv *ct
 /* ---- workspace.c: job directories and path sandboxing ------------------- */
 
 int af__rmtree(const char *path); /* 0, or -1 (best effort, continues) */
+/* str(PurePosixPath(p)): repeated slashes and "." components dropped, no
+ * trailing slash, ".." kept, "" is "."; the reference's work root and job
+ * directories are such paths. Arena copy. */
+const char *af__path_pure(af_arena *a, const char *p);
+/* str(PurePosixPath(dir) / name): an absolute name replaces dir. */
+const char *af__path_join(af_arena *a, const char *dir, const char *name);
 /* The reference's _resolve_path. artifacts: the job's artifacts dir (exists).
  * roots: NULL-terminated allowed roots for non-enterprise sandboxing (the
  * reference allows settings.work_root, which its runner sets to the flow's

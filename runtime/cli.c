@@ -190,8 +190,11 @@ static const char *unpack_assets(af__run *r, const char **cache, char *err, size
 
 /* ---- start-up: env, settings, state, resources ------------------------------------------ */
 
+/* env0, when not NULL, receives the snapshot as it is before the run adds its
+ * own keys (AETHERFLOW_ACTIVE_DIR...): what the reference's validator renders
+ * step templates with (see prerun_scan). */
 static int setup(af__run *r, const af_flow_def *f, const char *prog, int need_resources,
-                 int open_state)
+                 int open_state, af_value **env0)
 {
     char err[2048];
     af_arena *a = r->arena;
@@ -201,8 +204,12 @@ static int setup(af__run *r, const af_flow_def *f, const char *prog, int need_re
     const char *files_json = env_str(r, "AETHERFLOW_ENV_FILES_JSON", NULL);
     if (files_json && af__envfiles_json(a, r->env, files_json, err, sizeof err) < 0)
         return fatal(prog, af_sprintf(a, "AETHERFLOW_ENV_FILES_JSON: %s", err));
-    const char *mode = f->mode ? f->mode : "internal_fast";
-    int enterprise = !strcmp(mode, "enterprise");
+    if (env0) *env0 = af_value_copy(a, r->env);
+    /* A manifest sets the mode, as the reference does when it runs a bundle;
+     * a bare flow leaves AETHERFLOW_MODE* to the environment. */
+    const char *mode = f->mode;
+    int enterprise =
+        mode ? !strcmp(mode, "enterprise") : env_true(r, "AETHERFLOW_MODE_ENTERPRISE", 0);
     const char *envfiles_failed = NULL;
     if (f->bundle_id || f->nassets || f->nenv_files) {
         if (enterprise) {
@@ -224,8 +231,11 @@ static int setup(af__run *r, const af_flow_def *f, const char *prog, int need_re
         af_map_set(a, r->env, "AETHERFLOW_LOCAL_ROOT_DIR", af_str(a, active));
         af_map_set(a, r->env, "AETHERFLOW_CACHE_DIR", af_str(a, cache));
     }
-    af_map_set(a, r->env, "AETHERFLOW_MODE", af_str(a, mode));
-    af_map_set(a, r->env, "AETHERFLOW_MODE_ENTERPRISE", af_str(a, enterprise ? "True" : "False"));
+    if (mode) {
+        af_map_set(a, r->env, "AETHERFLOW_MODE", af_str(a, mode));
+        af_map_set(a, r->env, "AETHERFLOW_MODE_ENTERPRISE",
+                   af_str(a, enterprise ? "True" : "False"));
+    }
     af__log_init(&r->log, r->env);
     if (envfiles_failed) {
         af_kv fl[] = {AF_KS("message", "failed loading env_files from the manifest; continuing "
@@ -244,20 +254,25 @@ static int setup(af__run *r, const af_flow_def *f, const char *prog, int need_re
     r->flow_id = f->flow_id;
     const af_value *ws = af_map_get(r->meta, "workspace"), *st = af_map_get(r->meta, "state");
     const af_value *v;
-    r->work_root = (v = af_map_get(ws, "root")) && v->type == AF_STR ? v->u.s.ptr : "/tmp/work";
+    r->work_root = af__path_pure(
+        a, (v = af_map_get(ws, "root")) && v->type == AF_STR ? v->u.s.ptr : "/tmp/work");
     r->cleanup_policy = (v = af_map_get(ws, "cleanup_policy")) && v->type == AF_STR ? v->u.s.ptr : "on_success";
     const af_value *layout = af_map_get(ws, "layout");
     r->layout_artifacts = (v = af_map_get(layout, "artifacts")) && v->type == AF_STR ? v->u.s.ptr : "artifacts";
     r->layout_scratch = (v = af_map_get(layout, "scratch")) && v->type == AF_STR ? v->u.s.ptr : "scratch";
     r->layout_manifests = (v = af_map_get(layout, "manifests")) && v->type == AF_STR ? v->u.s.ptr : "manifests";
     if (!r->active_dir) {
+        /* without a bundle the reference points all three at the work root */
         af_map_set(a, r->env, "AETHERFLOW_ACTIVE_DIR", af_str(a, r->work_root));
         af_map_set(a, r->env, "AETHERFLOW_LOCAL_ROOT_DIR", af_str(a, r->work_root));
+        af_map_set(a, r->env, "AETHERFLOW_CACHE_DIR", af_str(a, r->work_root));
     }
-    /* enterprise mode always confines paths (the ambient switch was removed
-     * above; a bundle env file cannot turn the sandbox off either) */
+    /* a bundle in enterprise mode always confines paths (the ambient switch
+     * was removed above; a bundle env file cannot turn the sandbox off
+     * either); a bare flow follows AETHERFLOW_STRICT_SANDBOX as the
+     * reference does */
     r->enterprise = enterprise;
-    r->sandbox = enterprise ? 1 : env_true(r, "AETHERFLOW_STRICT_SANDBOX", 1);
+    r->sandbox = enterprise && mode ? 1 : env_true(r, "AETHERFLOW_STRICT_SANDBOX", 1);
     r->jobs = af_map(a);
     r->cancel = &g_cancel;
 
@@ -374,6 +389,56 @@ static int cmd_validate_env(af__run *r, const af_flow_def *f)
     if (!l.n) printf("the flow needs no environment variables without a default\n");
     if (missing) fprintf(stderr, "%d variable%s missing\n", missing, missing == 1 ? "" : "s");
     return missing ? 2 : 0;
+}
+
+/* ---- the reference's start-of-run template scan ------------------------------------------ */
+
+/* Before a run the reference validates the flow again, and that includes
+ * rendering every step's inputs and outputs with the env it starts with and
+ * empty steps/job/result (run_id and flow_id as placeholders, no jobs). Each
+ * of the two subtrees is walked in order and the walk stops at its first
+ * missing value, so this finds what env values alone make wrong: mixed
+ * text whose rendering brings in `{}`, `${`, `{%`..., which stops the run
+ * before any job; with AETHERFLOW_VALIDATE_ENV_STRICT=true, also a missing
+ * env variable being that first missing value. Returns the number of errors
+ * printed. */
+static int prerun_scan(af__run *r, const af_flow_def *f, af_value *env0, const char *prog)
+{
+    af_arena *a = r->arena;
+    int strict = env_true(r, "AETHERFLOW_VALIDATE_ENV_STRICT", 0);
+    af_value *scope = af_map(a);
+    af_map_set(a, scope, "env", env0 ? env0 : r->env);
+    af_map_set(a, scope, "steps", af_map(a));
+    af_map_set(a, scope, "job", af_map(a));
+    af_map_set(a, scope, "run_id", af_str(a, "RUN_ID"));
+    af_map_set(a, scope, "flow_id", af_str(a, "FLOW_ID"));
+    af_map_set(a, scope, "result", af_map(a));
+    int errors = 0;
+    for (unsigned j = 0; j < f->njobs; j++)
+        for (unsigned k = 0; k < f->jobs[j].nsteps; k++) {
+            const af_step_def *sd = &f->jobs[j].steps[k];
+            const af_cval *sections[2] = {sd->inputs, sd->outputs};
+            for (int i = 0; i < 2; i++) {
+                if (!sections[i]) continue;
+                af_value *out;
+                const char *missing = NULL;
+                char err[1024];
+                if (af_cval_render(a, sections[i], scope, &out, &missing, err, sizeof err) == 0)
+                    continue;
+                const char *where = i ? "outputs" : "inputs";
+                if (!missing) {
+                    fprintf(stderr, "%s:%d:%d: step '%s' (%s): error: %s: %s\n", sd->loc.file,
+                            sd->loc.line, sd->loc.col, sd->id, sd->type, where, err);
+                    errors++;
+                } else if (strict && (!strcmp(missing, "env") || !strncmp(missing, "env.", 4))) {
+                    fprintf(stderr, "%s: error: missing env %s (used by step %s/%s %s, %s:%d:%d)\n",
+                            prog, missing + (missing[3] ? 4 : 3), f->jobs[j].id, sd->id, where,
+                            sd->loc.file, sd->loc.line, sd->loc.col);
+                    errors++;
+                }
+            }
+        }
+    return errors;
 }
 
 /* ---- explain ------------------------------------------------------------------------------ */
@@ -553,7 +618,7 @@ int af_main(const af_flow_def *f, int argc, char **argv)
     run.arena = af_arena_new();
     int rc;
     if (!strcmp(a.cmd, "validate-env")) {
-        int bad = setup(&run, f, prog, 0, 0);
+        int bad = setup(&run, f, prog, 0, 0, NULL);
         if (!run.env) {
             af_arena_free(run.arena);
             return 2;
@@ -563,7 +628,8 @@ int af_main(const af_flow_def *f, int argc, char **argv)
         return bad || rc ? 2 : 0;
     }
     int is_status = !strcmp(a.cmd, "status");
-    rc = setup(&run, f, prog, !is_status, 1);
+    af_value *env0 = NULL;
+    rc = setup(&run, f, prog, !is_status, 1, &env0);
     if (rc) {
         if (run.state) af__state_close(run.state);
         af_arena_free(run.arena);
@@ -584,19 +650,10 @@ int af_main(const af_flow_def *f, int argc, char **argv)
     }
 
     /* run */
-    if (env_true(&run, "AETHERFLOW_VALIDATE_ENV_STRICT", 0)) {
-        envrefs l = collect_env_refs(run.arena, f, 1);
-        int missing = 0;
-        for (size_t k = 0; k < l.n; k++)
-            if (!env_str(&run, l.v[k].name, NULL)) {
-                fprintf(stderr, "%s: error: missing env %s (used by %s)\n", prog, l.v[k].name, l.v[k].where);
-                missing++;
-            }
-        if (missing) {
-            af__state_close(run.state);
-            af_arena_free(run.arena);
-            return 2;
-        }
+    if (prerun_scan(&run, f, env0, prog) > 0) {
+        af__state_close(run.state);
+        af_arena_free(run.arena);
+        return 2;
     }
     run.run_id = a.run_id ? a.run_id : new_run_id(run.arena);
     char host[256] = "";

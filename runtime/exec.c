@@ -102,10 +102,12 @@ typedef enum { STEP_OK, STEP_SKIP, STEP_FAIL } step_end;
 static int mkjobdirs(af__run *r, jobrun *j, char *err, size_t errlen)
 {
     af_arena *a = r->arena;
-    j->dir = af_sprintf(a, "%s/%s/%s/%s", r->work_root, r->flow_id, j->def->id, r->run_id);
-    j->artifacts = af_sprintf(a, "%s/%s", j->dir, r->layout_artifacts);
-    j->scratch = af_sprintf(a, "%s/%s", j->dir, r->layout_scratch);
-    j->manifests = af_sprintf(a, "%s/%s", j->dir, r->layout_manifests);
+    /* pathlib joins, as the reference builds them */
+    j->dir = af__path_pure(
+        a, af_sprintf(a, "%s/%s/%s/%s", r->work_root, r->flow_id, j->def->id, r->run_id));
+    j->artifacts = af__path_join(a, j->dir, r->layout_artifacts);
+    j->scratch = af__path_join(a, j->dir, r->layout_scratch);
+    j->manifests = af__path_join(a, j->dir, r->layout_manifests);
     const char *dirs[] = {j->artifacts, j->scratch, j->manifests};
     for (int i = 0; i < 3; i++)
         if (af_mkdirs(dirs[i], 0755) < 0)
@@ -168,13 +170,18 @@ static step_end run_step(af__run *r, jobrun *j, const af_step_def *sd, af_arena 
     }
 
     af_value *promoted = NULL;
+    int promote_failed = 0;
     if (st != AF_FAILED && sd->outputs) {
         /* promote declared outputs to job outputs, with result = this step's outputs */
         af_value *sc = scope_for(r, j, sa, s.out);
         af_map_set(r->arena, j->steps, sd->id, s.out); /* steps.<self> under outputs: */
         if (af_cval_render(sa, sd->outputs, sc, &promoted, &missing, err, sizeof err) < 0) {
+            /* The reference records the step finished before it promotes, so
+             * the step stays done (a resume does not run it again, and has no
+             * promoted outputs to restore) while the job fails. */
             af_fail(&s, "outputs: %s", err);
-            st = AF_FAILED;
+            promoted = NULL;
+            promote_failed = 1;
         }
     }
     int64_t dur = (int64_t)((af__mono() - m0) * 1000);
@@ -207,9 +214,23 @@ static step_end run_step(af__run *r, jobrun *j, const af_step_def *sd, af_arena 
     row.status = st == AF_SKIPPED ? "SKIPPED" : "SUCCESS";
     row.outputs_json = af_json_str(sa, outs, AF_JSON_COMPACT);
     row.promoted_json = promoted ? af_json_str(sa, promoted, AF_JSON_COMPACT) : NULL;
+    row.error = promote_failed ? af_buf_cstr(&s.error) : NULL;
     if (af__state_step_end(r->state, r->run_id, &row, err, sizeof err) < 0) {
         /* without the commit a resume would run the step again: fail loudly */
+        af_buf_reset(&s.error);
         af_fail(&s, "state store: %s", err);
+        report_failure(r, sd->loc, sd->id, sd->type, af_buf_cstr(&s.error));
+        af_buf_free(&s.error);
+        return STEP_FAIL;
+    }
+    if (promote_failed) {
+        char *where = af_sprintf(sa, "%s:%d:%d", sd->loc.file, sd->loc.line, sd->loc.col);
+        af_kv f[] = {AF_KS("status", row.status),
+                     AF_KI("duration_ms", dur),
+                     AF_KS("location", where),
+                     AF_KS("error", af_buf_cstr(&s.error)),
+                     {0}};
+        af__log_event(&r->log, AF_ERROR, "step_end", ctx, f);
         report_failure(r, sd->loc, sd->id, sd->type, af_buf_cstr(&s.error));
         af_buf_free(&s.error);
         return STEP_FAIL;

@@ -51,6 +51,13 @@ const af_value *af_when_job(af_when *w, const char *job_id, const char *const *a
     return cur;
 }
 
+int af_when_truthy(const af_value *v)
+{
+    /* the reference wraps every mapping in SimpleNamespace before eval, and a
+     * SimpleNamespace has no __bool__ or __len__ */
+    return v->type == AF_MAP ? 1 : af_truthy(v);
+}
+
 const af_value *af_when_const(af_when *w, const af_cval *cv)
 {
     return af_cval_literal(w->run->arena, cv);

@@ -155,6 +155,37 @@ static char *normpath(af_arena *a, const char *p)
     return out;
 }
 
+const char *af__path_pure(af_arena *a, const char *p)
+{
+    af_buf b = {0};
+    const char *s = p;
+    /* POSIX keeps exactly two leading slashes; one or three and more are "/" */
+    if (s[0] == '/') af_buf_puts(&b, s[1] == '/' && s[2] != '/' ? "//" : "/");
+    size_t root = b.len;
+    while (*s) {
+        while (*s == '/')
+            s++;
+        const char *e = s;
+        while (*e && *e != '/')
+            e++;
+        size_t n = (size_t)(e - s);
+        if (n && !(n == 1 && s[0] == '.')) {
+            if (b.len > root) af_buf_putc(&b, '/');
+            af_buf_put(&b, s, n);
+        }
+        s = e;
+    }
+    char *out = af_strdup(a, b.len ? af_buf_cstr(&b) : ".");
+    af_buf_free(&b);
+    return out;
+}
+
+const char *af__path_join(af_arena *a, const char *dir, const char *name)
+{
+    if (name[0] == '/') return af__path_pure(a, name);
+    return af__path_pure(a, af_sprintf(a, "%s/%s", dir, name));
+}
+
 static char *read_link(af_arena *a, const char *path, size_t hint)
 {
     size_t cap = hint + 1 > 256 ? hint + 1 : 256;
@@ -315,9 +346,14 @@ int af__path_resolve(af_arena *a, const char *artifacts, const char *const *root
 {
     resolver r = {.a = a};
     char *root, *cand;
-    if (!artifacts || artifacts[0] != '/')
-        return af__err(err, errlen, "job artifacts dir is not an absolute path: %s",
-                       artifacts ? artifacts : "(none)");
+    if (!artifacts || !*artifacts) return af__err(err, errlen, "no job artifacts dir");
+    if (artifacts[0] != '/') {
+        /* a relative work root: Path.resolve() starts from the cwd */
+        char cwd[4096];
+        if (!getcwd(cwd, sizeof cwd))
+            return af__err(err, errlen, "cannot resolve %s: %s", artifacts, strerror(errno));
+        artifacts = af_sprintf(a, "%s/%s", cwd, artifacts);
+    }
     if (py_resolve(&r, artifacts, &root, err, errlen) < 0) return -1;
     if (!p) p = "";
     /* Path(raw) is absolute, or joined under the artifacts root */

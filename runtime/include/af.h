@@ -540,6 +540,9 @@ const af_value *af_when_job(af_when *w, const char *job_id, const char *const *a
 const af_value *af_when_cmp(af_when *w, int op, const af_value *x, const af_value *y, af_loc loc);
 enum { AF_CMP_EQ, AF_CMP_NE, AF_CMP_LT, AF_CMP_LE, AF_CMP_GT, AF_CMP_GE };
 const af_value *af_when_const(af_when *w, const af_cval *cv);
+/* Python truthiness as `when` sees values: a mapping is a SimpleNamespace
+ * there, which is always true (even empty); everything else as af_truthy. */
+int af_when_truthy(const af_value *v);
 
 typedef struct af_step_def {
     const char *id;
@@ -613,7 +616,7 @@ typedef struct af_flow_def {
     unsigned nassets;
     const af_envfile_def *env_files;       /* embedded env files, in order */
     unsigned nenv_files;
-    const char *mode;                      /* "internal_fast" or "enterprise" */
+    const char *mode;                      /* manifest mode (internal_fast...); NULL: bare flow */
     const char *const *zip_drivers;        /* manifest allowlist, NULL-terminated, or NULL */
     const char *source;                    /* flow file as given to afc */
     const char *fingerprint;               /* sha256 of the bundle, hex */
