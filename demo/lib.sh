@@ -15,7 +15,7 @@ DEMO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 AFC=${AFC:-$DEMO_ROOT/build/bin/afc}
 export AFC_HOME=${AFC_HOME:-$DEMO_ROOT/build}
 # run ids of this invocation: a new set each time, so reruns never resume
-RUN_TAG=${RUN_TAG:-$(date -u +%Y%m%d-%H%M%S)}
+RUN_TAG=${RUN_TAG:-$(date -u +%Y%m%d-%H%M%S-%3N)}
 
 demo_say() {
     printf '\n== %s\n' "$*"
