@@ -51,6 +51,7 @@ if [ "$variant" = remote ]; then
     b64() { printf '%s' "$1" | base64 -w0; }
     export PG_HOST=127.0.0.1 PG_PORT PG_DB PG_USER
     export PG_PASS=$(b64 "$PG_PASSWORD")
+    pg_password=$PG_PASSWORD
     unset PG_PASSWORD PG_URL # the flows must not need them
     export SMB_HOST=127.0.0.1 SMB_PORT=$SMBD_PORT SMB_SHARE=$SMBD_SHARE SMB_USER=$SMBD_USER
     export SMB_PASS=$(b64 "$SMBD_PASS") SMB_DOMAIN=$SMBD_DOMAIN
@@ -67,6 +68,14 @@ demo_run "$DEMO_DIR/bin/uc2_seed_warehouse" "$RUN_TAG-seed"
 
 demo_say "uc2-$variant: extract, check and fill the template, upload, mail"
 demo_run "$DEMO_DIR/bin/uc2_sales_report" "$RUN_TAG-report"
+
+if [ "$variant" = remote ]; then
+    # what the seed flow left in PostgreSQL, asked with psql before the server stops
+    counts=$(PGPASSWORD=$pg_password "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" \
+        -d "$PG_DB" -AtF ' ' -c "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM costs)")
+    set -- $counts
+    echo "   PostgreSQL $PG_DB at 127.0.0.1:$PG_PORT holds orders: $1 rows, costs: $2 rows"
+fi
 
 A=$DEMO_DIR/work/uc2_sales_report/build_report/$RUN_TAG-report/artifacts
 if [ "$variant" = local ]; then
