@@ -187,7 +187,8 @@ static int add_file(struct archive *ar, const char *path, const char *name, char
         if (archive_write_data(ar, buf, (size_t)n) != n) rc = -1;
     }
     close(fd);
-    if (rc < 0) snprintf(err, errlen, "cannot add %s to the zip: %s", name, archive_error_string(ar));
+    if (rc < 0)
+        snprintf(err, errlen, "cannot add %s to the zip: %s", name, archive_error_string(ar));
     return rc;
 }
 
@@ -277,9 +278,9 @@ static af_status run(af_step *s)
     af_out_set(s, "local_path", af_str(a, local));
     af_out_set(s, "members", members);
     af_out_set(s, "rows", af_int(a, files * rows));
-    af_log(s, AF_INFO, "inbox_prepared",
-           (af_kv[]){AF_KS("remote_path", remote), AF_KI("files", files),
-                     AF_KI("rows", files * rows), {0}});
+    af_kv fields[] = {
+        AF_KS("remote_path", remote), AF_KI("files", files), AF_KI("rows", files * rows), {0}};
+    af_log(s, AF_INFO, "inbox_prepared", fields);
     return AF_SUCCESS;
 }
 

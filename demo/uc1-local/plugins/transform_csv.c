@@ -41,7 +41,8 @@ static const af_input inputs[] = {
     {"src_dir", AF_TY_STR, 1, NULL, NULL, "directory of the CSV files (relative: under artifacts)"},
     {"dst_dir", AF_TY_STR, 1, NULL, NULL, "where the transformed files go (created)"},
     {"delimiter", AF_TY_STR, 0, "\",\"", NULL, "delimiter of the input files, one character"},
-    {"encoding", AF_TY_STR, 0, "\"utf-8\"", NULL, "encoding of the input files (Python codec name)"},
+    {"encoding", AF_TY_STR, 0, "\"utf-8\"", NULL,
+     "encoding of the input files (Python codec name)"},
     {"source_column", AF_TY_STR | AF_TY_NULL | AF_TY_BOOL, 0, "\"SOURCE_FILE\"", NULL,
      "name of the appended column holding each file's path below src_dir; false: none"},
     {"add_columns", AF_TY_MAP | AF_TY_NULL, 0, "null", NULL,
@@ -63,7 +64,7 @@ typedef struct xf {
     af_arena *a;
     af_csv_dialect in; /* the partner's dialect */
     const char *encoding;
-    const char *source_column;   /* NULL: none */
+    const char *source_column;    /* NULL: none */
     const char *const *add_names; /* constant columns */
     const char *const *add_vals;
     size_t nadd;
@@ -92,7 +93,8 @@ static char *norm_header(af_arena *a, const char *s, size_t n, size_t col)
     int gap = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit((char)c) || c >= 0x80;
+        int keep =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit((char)c) || c >= 0x80;
         if (!keep) {
             gap = 1;
             continue;
@@ -111,8 +113,10 @@ static char *norm_header(af_arena *a, const char *s, size_t n, size_t col)
 static const char *norm_field(const char *s, size_t *len, char *buf)
 {
     size_t n = *len;
-    while (n > 0 && is_space(*s)) s++, n--;
-    while (n > 0 && is_space(s[n - 1])) n--;
+    while (n > 0 && is_space(*s))
+        s++, n--;
+    while (n > 0 && is_space(s[n - 1]))
+        n--;
     *len = n;
     /* dd.mm.yyyy */
     if (n == 10 && s[2] == '.' && s[5] == '.') {
@@ -133,10 +137,12 @@ static const char *norm_field(const char *s, size_t *len, char *buf)
     }
     /* [+-]digits,digits */
     size_t i = (n > 0 && (s[0] == '-' || s[0] == '+')) ? 1 : 0, d1 = 0, d2 = 0, comma = 0;
-    for (; i < n && is_digit(s[i]); i++) d1++;
+    for (; i < n && is_digit(s[i]); i++)
+        d1++;
     if (i < n && s[i] == ',') {
         comma = i++;
-        for (; i < n && is_digit(s[i]); i++) d2++;
+        for (; i < n && is_digit(s[i]); i++)
+            d2++;
     }
     if (i == n && d1 && d2) {
         memcpy(buf, s, n);
@@ -268,7 +274,8 @@ static int transform(xf *x, const char *src, const char *rel, const char *dst)
             if (!out) abort();
         }
         size_t need = 0;
-        for (size_t j = 0; j < n; j++) need += fl[j].len + 1;
+        for (size_t j = 0; j < n; j++)
+            need += fl[j].len + 1;
         if (need > bufcap) {
             bufcap = need * 2;
             buf = realloc(buf, bufcap);
@@ -296,8 +303,10 @@ static int transform(xf *x, const char *src, const char *rel, const char *dst)
             out[m++] = (af_csv_field){v, strlen(v), 0};
         }
         if (af_csv_write_row(w, out, m, e, sizeof e) < 0) goto fail;
-        if (width) rows++;
-        else width = n;
+        if (width)
+            rows++;
+        else
+            width = n;
         if ((rows & 1023) == 0 && af_cancelled(x->s)) {
             snprintf(e, sizeof e, "cancelled");
             goto fail;

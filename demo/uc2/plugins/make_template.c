@@ -35,7 +35,8 @@
 #include <time.h>
 
 static const af_input inputs[] = {
-    {"output", AF_TY_STR, 1, NULL, NULL, "the .xlsx to write (relative: under the job's artifacts)"},
+    {"output", AF_TY_STR, 1, NULL, NULL,
+     "the .xlsx to write (relative: under the job's artifacts)"},
     {"title", AF_TY_STR, 0, "\"Sales report\"", NULL, "text of the title cell (A1)"},
     {"subtitle", AF_TY_STR, 0, "\"\"", NULL, "text of A2"},
     {NULL},
@@ -56,8 +57,7 @@ static const af_output outputs[] = {
 #define NS_PKG_REL "http://schemas.openxmlformats.org/package/2006/relationships"
 #define CT "application/vnd.openxmlformats-officedocument."
 
-static const char content_types[] =
-    XML_DECL
+static const char content_types[] = XML_DECL
     "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
     "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package."
     "relationships+xml\"/>"
@@ -109,8 +109,7 @@ static const char workbook_rels[] =
  *   8 total label      9 total amount    10 total integer */
 enum { S_TITLE = 1, S_SUB, S_HEAD, S_TEXT, S_INT, S_AMOUNT, S_DATE, S_TLABEL, S_TAMOUNT, S_TINT };
 
-static const char styles[] =
-    XML_DECL
+static const char styles[] = XML_DECL
     "<styleSheet xmlns=\"" NS_MAIN "\">"
     "<numFmts count=\"2\"><numFmt numFmtId=\"164\" formatCode=\"#,##0.00\"/>"
     "<numFmt numFmtId=\"165\" formatCode=\"yyyy-mm-dd\"/></numFmts>"
@@ -176,12 +175,23 @@ static void put_escaped(af_buf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '&': af_buf_puts(b, "&amp;"); break;
-        case '<': af_buf_puts(b, "&lt;"); break;
-        case '>': af_buf_puts(b, "&gt;"); break;
-        case '"': af_buf_puts(b, "&quot;"); break;
-        case '\'': af_buf_puts(b, "&apos;"); break;
-        default: af_buf_putc(b, *s);
+        case '&':
+            af_buf_puts(b, "&amp;");
+            break;
+        case '<':
+            af_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            af_buf_puts(b, "&gt;");
+            break;
+        case '"':
+            af_buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            af_buf_puts(b, "&apos;");
+            break;
+        default:
+            af_buf_putc(b, *s);
         }
     }
 }
@@ -233,8 +243,7 @@ static void sheet_xml(af_buf *b, const char *title, const char *subtitle)
     styled_cell(b, "D4", S_AMOUNT);
     styled_cell(b, "E4", S_DATE);
     af_buf_puts(b, "</row><row r=\"5\">");
-    static const char *const sales_head[] = {"Region", "Product", "Orders", "Amount",
-                                             "Last order"};
+    static const char *const sales_head[] = {"Region", "Product", "Orders", "Amount", "Last order"};
     for (int j = 0; j < 5; j++) {
         char ref[8];
         snprintf(ref, sizeof ref, "%c5", 'A' + j);
