@@ -31,9 +31,9 @@ cat <<EOF
    artifacts     $OUT/*/work/<flow>/<job>/<run id>/artifacts/
    logs          $OUT/*/logs/
    mails (.eml)  $(ls "$OUT"/uc1-local/mail/*.eml "$OUT"/uc2-local/mail/*.eml 2>/dev/null | grep -c .) files in $OUT/uc1-local/mail/ and $OUT/uc2-local/mail/
-   SMB drops     $OUT/uc1-local/smb/reports/uc1/outbox/payload_$RUN_TAG-files.zip
-                 $report
+   SMB share     $OUT/uc1-local/smb/reports/uc1/outbox/payload_$RUN_TAG-files.zip
+                 (uc1: the partner's CSV files cleaned by the C plugin, zipped)
    Excel report  $report
-                 (sheets Report, DATA_sales, DATA_costs; the template it was filled from:
-                 $OUT/uc2-local/work/uc2_sales_report/build_report/$RUN_TAG-report/artifacts/templates/)
+                 (uc2: on the share too; sheets Report, DATA_sales, DATA_costs; the template
+                 it was filled from: $OUT/uc2-local/work/uc2_sales_report/build_report/$RUN_TAG-report/artifacts/templates/)
 EOF
