@@ -1,24 +1,39 @@
 #!/usr/bin/env bash
-# demo/run.sh - make demo: compiles the demo flows with afc and runs them on
-# the embedded defaults (SQLite state, local files), then says where the
-# state and the artifacts are.
-set -eu
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-export AFC_HOME="$ROOT/build"
-AFC="$ROOT/build/bin/afc"
-OUT=${DEMO_OUT:-/tmp/afc-demo}
-mkdir -p "$OUT/bin"
-export AETHERFLOW_WORK_ROOT="$OUT/work" AETHERFLOW_STATE_PATH="$OUT/state/demo.sqlite"
+# demo/run.sh [DIR] - what `make demo` runs once afc is built: compiles the
+# demos that need no server (singleflow, uc1-local, uc2 local) with afc and
+# runs them on their embedded defaults (SQLite state, local directories
+# standing in for the SFTP server, the share and the mail server), then
+# says where the state, the artifacts, the mails and the Excel report are.
+#
+# Everything is written below DIR (default $DEMO_OUT, else /tmp/afc-demo),
+# one directory per demo. The remote variants need servers and root:
+#   bash demo/uc1-remote/run.sh [DIR]      bash demo/uc2/run.sh remote [DIR]
+set -euo pipefail
+cd "$(dirname "$0")"
+OUT=${1:-${DEMO_OUT:-/tmp/afc-demo}}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+. ./lib.sh
+export RUN_TAG # one set of run ids for every demo of this invocation
 
-echo "== singleflow: probe job, gated work job"
-"$AFC" build demo/singleflow/flows/demo_flow.yaml -o "$OUT/bin/demo_flow"
-"$OUT/bin/demo_flow" --run-id demo-with-data
-DEMO_ITEMS= "$OUT/bin/demo_flow" --run-id demo-no-data
-"$OUT/bin/demo_flow" status
+echo "make demo: afc $("$AFC" --version 2>/dev/null | head -1 | sed 's/^afc //'), writing below $OUT"
 
-echo
-echo "Executables: $OUT/bin/"
-echo "State:       $AETHERFLOW_STATE_PATH   (sqlite3 it, or run: $OUT/bin/demo_flow status RUN_ID)"
-echo "Artifacts:   $AETHERFLOW_WORK_ROOT/demo_flow/<job>/<run_id>/artifacts"
-echo "             e.g. $(ls "$AETHERFLOW_WORK_ROOT"/demo_flow/work/demo-with-data/artifacts/report.tsv)"
+bash singleflow/run.sh "$OUT/singleflow"
+bash uc1-local/run.sh "$OUT/uc1-local"
+bash uc2/run.sh local "$OUT/uc2-local"
+
+report=$OUT/uc2-local/smb/reports/uc2/reports/sales_report_$RUN_TAG-report.xlsx
+cat <<EOF
+
+== make demo: done. Everything is below $OUT:
+   executables   $OUT/*/bin/           (self-contained: copy one anywhere and run it)
+   state stores  $OUT/*/state/*.sqlite (or: EXECUTABLE status [RUN_ID])
+   artifacts     $OUT/*/work/<flow>/<job>/<run id>/artifacts/
+   logs          $OUT/*/logs/
+   mails (.eml)  $(ls "$OUT"/uc1-local/mail/*.eml "$OUT"/uc2-local/mail/*.eml 2>/dev/null | grep -c .) files in $OUT/uc1-local/mail/ and $OUT/uc2-local/mail/
+   SMB share     $OUT/uc1-local/smb/reports/uc1/outbox/payload_$RUN_TAG-files.zip
+                 (uc1: the partner's CSV files cleaned by the C plugin, zipped)
+   Excel report  $report
+                 (uc2: on the share too; sheets Report, DATA_sales, DATA_costs; the template
+                 it was filled from: $OUT/uc2-local/work/uc2_sales_report/build_report/$RUN_TAG-report/artifacts/templates/)
+EOF

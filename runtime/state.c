@@ -228,10 +228,13 @@ static const char *const q_sql[Q_COUNT] = {
         " status=excluded.status, started_ms=coalesce(started_ms, excluded.started_ms),"
         " ended_ms=excluded.ended_ms, error=excluded.error, updated_ms=excluded.updated_ms",
     [Q_JOB_GET] = "SELECT status FROM job_runs WHERE job_id=? AND run_id=?",
+    /* the listings sort by time, then by rowid: jobs and steps that start in
+     * the same millisecond keep the order they ran in */
     [Q_JOBS_LIST] = "SELECT j.job_id, j.status, j.updated_at, coalesce(a.started_ms, 0),"
                     " coalesce(a.ended_ms, 0), a.error FROM job_runs j LEFT JOIN af_job_runs a"
                     " ON a.run_id=j.run_id AND a.job_id=j.job_id WHERE j.run_id=?"
-                    " ORDER BY coalesce(a.started_ms, a.ended_ms, j.updated_at*1000), j.job_id",
+                    " ORDER BY coalesce(a.started_ms, a.ended_ms, j.updated_at*1000), a.rowid,"
+                    " j.job_id",
     [Q_ATT_LAST] = "SELECT attempt, status FROM af_step_attempts"
                    " WHERE run_id=? AND job_id=? AND step_id=? ORDER BY attempt DESC LIMIT 1",
     [Q_ATT_START] = "INSERT OR REPLACE INTO af_step_attempts(run_id, job_id, step_id, attempt,"
@@ -253,13 +256,13 @@ static const char *const q_sql[Q_COUNT] = {
                     " AND o.step_id=s.step_id WHERE s.job_id=? AND s.run_id=? AND s.step_id=?",
     [Q_STEPS_LIST] =
         "SELECT * FROM ("
-        " SELECT job_id, step_id, step_type, status, attempt, started_ms, ended_ms, error"
-        " FROM af_step_attempts WHERE run_id=?1"
+        " SELECT job_id, step_id, step_type, status, attempt, started_ms, ended_ms, error,"
+        " rowid AS seq FROM af_step_attempts WHERE run_id=?1"
         " UNION ALL"
-        " SELECT s.job_id, s.step_id, NULL, s.status, 0, NULL, s.updated_at*1000, NULL"
+        " SELECT s.job_id, s.step_id, NULL, s.status, 0, NULL, s.updated_at*1000, NULL, s.rowid"
         " FROM step_runs s WHERE s.run_id=?1 AND NOT EXISTS (SELECT 1 FROM af_step_attempts a"
         " WHERE a.run_id=s.run_id AND a.job_id=s.job_id AND a.step_id=s.step_id))"
-        " ORDER BY coalesce(started_ms, ended_ms), job_id, step_id, attempt",
+        " ORDER BY coalesce(started_ms, ended_ms), seq, job_id, step_id, attempt",
     [Q_LOCK_PURGE] = "DELETE FROM locks WHERE expires_at <= ?",
     [Q_LOCK_INSERT] = "INSERT INTO locks(key, owner, expires_at) VALUES (?,?,?)",
     [Q_LOCK_RELEASE] = "DELETE FROM locks WHERE key=? AND owner=?",

@@ -464,7 +464,10 @@ uint32_t xlsx_style_bold(xlsx_book *b, uint32_t s)
         xmlAttrPtr at = xmlHasProp(bn, BAD_CAST "val");
         if (at) xmlRemoveProp(at);
     } else {
-        bn = xmlNewDocNode(b->styles->doc, font->ns, BAD_CAST "b", NULL);
+        /* in the font's own document: a clone has none, and a node named
+         * from the styles' dictionary would be freed with the clone when it
+         * turns out to be a duplicate */
+        bn = xmlNewDocNode(font->doc, font->ns, BAD_CAST "b", NULL);
         if (font->children)
             xmlAddPrevSibling(font->children, bn);
         else

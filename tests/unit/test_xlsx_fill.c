@@ -750,6 +750,37 @@ static void file_data_sheet_existing(void)
     T_STREQ(sheet_attr(d, "DATA_qip", "filter"), "A4:B6");
 }
 
+/* The bold header of a DATA_ sheet when the template already has the bold
+ * version of the default font: the new font is a duplicate and is freed
+ * (this freed a dictionary string and crashed). */
+static void file_data_sheet_bold_font_exists(void)
+{
+    const char *tpl = tmpl_post(
+        "bold.xlsx", "ws['A1'] = 'Report'\n",
+        "import zipfile, re\n"
+        "zin = zipfile.ZipFile(path); items = [(i, zin.read(i.filename)) for i in zin.infolist()]\n"
+        "zin.close(); z = zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED)\n"
+        "for i, d in items:\n"
+        "    if i.filename == 'xl/styles.xml':\n"
+        "        m = re.search(rb'<fonts count=\"1\"><font>(.*?)</font></fonts>', d)\n"
+        "        d = d.replace(m.group(0), b'<fonts count=\"2\"><font>' + m.group(1) +\n"
+        "            b'</font><font><b/>' + m.group(1) + b'</font></fonts>')\n"
+        "    z.writestr(i, d)\n"
+        "z.close()\n");
+    const char *out = path_of("bold-out.xlsx"), *csv = path_of("bold.tsv");
+    write_file(csv, "a\tb\n1\t2\n");
+    char err[4096];
+    af_value *r =
+        run(FILE_, tpl, out, af_sprintf(A, "[{\"name\": \"q\", \"source_path\": \"%s\"}]", csv),
+            50000, err, sizeof err);
+    T_CHECK(r != NULL);
+    if (!r) return;
+    af_value *d = dump(out);
+    T_CELL(d, "DATA_q", "A1", "a");
+    T_BOLD(d, "DATA_q", "A1", 1);
+    T_BOLD(d, "DATA_q", "A2", 0);
+}
+
 static void file_report_region(void)
 {
     const char *tpl = tmpl("r.xlsx", REPORT), *out = path_of("file3.xlsx");
@@ -1046,6 +1077,7 @@ int main(int argc, char **argv)
         T_RUN(bad_templates);
         T_RUN(file_data_sheet);
         T_RUN(file_data_sheet_existing);
+        T_RUN(file_data_sheet_bold_font_exists);
         T_RUN(file_report_region);
         T_RUN(file_threshold);
         T_RUN(file_count_modes);

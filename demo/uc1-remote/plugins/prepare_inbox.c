@@ -1,0 +1,1 @@
+../../uc1-local/plugins/prepare_inbox.c

@@ -1,0 +1,1 @@
+../../uc1-local/plugins/transform_csv.c
