@@ -288,6 +288,54 @@ static void digits_step(char *digits, int nd, int *exp10, int delta)
     }
 }
 
+/* The fast path of af_py_float for the common case of a value that is a
+ * short decimal (12.5, 1250000.01, 1.5e-07): the fewest fractional digits
+ * k for which an integer m has m / 10^k == d. With m < 2^53 and k <= 22
+ * both are exact doubles, so the division is correctly rounded exactly as
+ * strtod rounds the decimal m*10^-k: the test is strtod's. m's neighbours
+ * are tried too, and two candidates at one k (a tie) leave it to the slow
+ * path. Fills the significant digits and the decimal exponent; 0: not a
+ * short decimal. */
+static int short_decimal(double d, char digits[24], int *nd, int *exp10)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const double lim = 9007199254740992.0; /* 2^53 */
+    if (!(d < lim)) return 0;
+    for (int k = 0; k <= 22; k++) {
+        double x = d * p10[k];
+        if (x >= lim) return 0;
+        double m0 = (double)(int64_t)(x + 0.5), found = -1;
+        int hits = 0;
+        for (double m = m0 - 1; m <= m0 + 1; m++)
+            if (m > 0 && m < lim && m / p10[k] == d) {
+                found = m;
+                hits++;
+            }
+        if (hits > 1) return 0;
+        if (hits == 1) {
+            char t[24];
+            int n = 0;
+            for (uint64_t u = (uint64_t)found; u; u /= 10)
+                t[n++] = (char)('0' + u % 10);
+            for (int i = 0; i < n / 2; i++) {
+                char c = t[i];
+                t[i] = t[n - 1 - i];
+                t[n - 1 - i] = c;
+            }
+            int e = n - 1 - k;
+            while (n > 1 && t[n - 1] == '0')
+                n--;
+            memcpy(digits, t, (size_t)n);
+            *nd = n;
+            *exp10 = e;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void af_py_float(af_buf *b, double d)
 {
     if (isnan(d)) {
@@ -309,7 +357,14 @@ void af_py_float(af_buf *b, double d)
      * symmetric at powers of two), so it is tried too. */
     int neg = signbit(d) != 0, nd = 0, exp10 = 0, found = 0;
     char digits[24];
-    for (int prec = 1; prec <= 17 && !found; prec++) {
+    /* Most values met in data are short decimals: exact and fast. Otherwise
+     * search; a value with a repr of 15 digits or fewer is found at 15
+     * (DBL_DIG: such a decimal survives the round trip through a double),
+     * except subnormals, which have fewer significant digits. */
+    if (fabs(d) >= 2.2250738585072014e-308 && short_decimal(fabs(d), digits, &nd, &exp10))
+        found = 1;
+    int first = fabs(d) >= 2.2250738585072014e-308 ? 15 : 1;
+    for (int prec = first; prec <= 17 && !found; prec++) {
         char tmp[48];
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
         nd = 0;

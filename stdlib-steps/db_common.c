@@ -253,121 +253,6 @@ int af_db_rewrite(af_arena *a, const char *sql, const af_db_param *params, size_
 
 /* ---- Python formatting -------------------------------------------------- */
 
-/* The fast path of db_py_float for the common case of a value that is a
- * short decimal (12.5, 1250000.01, 1.5e-07): the fewest fractional digits
- * k for which an integer m has m / 10^k == d. With m < 2^53 and k <= 22
- * both are exact doubles, so the division is correctly rounded exactly as
- * strtod rounds the decimal m*10^-k: the test is strtod's. m's neighbours
- * are tried too, and two candidates at one k (a tie) leave it to the slow
- * path. Fills the significant digits and the decimal exponent; 0: not a
- * short decimal. */
-static int short_decimal(double d, char digits[24], int *nd, int *exp10)
-{
-    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    const double lim = 9007199254740992.0; /* 2^53 */
-    if (!(d < lim)) return 0;
-    for (int k = 0; k <= 22; k++) {
-        double x = d * p10[k];
-        if (x >= lim) return 0;
-        double m0 = (double)(int64_t)(x + 0.5), found = -1;
-        int hits = 0;
-        for (double m = m0 - 1; m <= m0 + 1; m++)
-            if (m > 0 && m < lim && m / p10[k] == d) {
-                found = m;
-                hits++;
-            }
-        if (hits > 1) return 0;
-        if (hits == 1) {
-            char t[24];
-            int n = 0;
-            for (uint64_t u = (uint64_t)found; u; u /= 10)
-                t[n++] = (char)('0' + u % 10);
-            for (int i = 0; i < n / 2; i++) {
-                char c = t[i];
-                t[i] = t[n - 1 - i];
-                t[n - 1 - i] = c;
-            }
-            int e = n - 1 - k;
-            while (n > 1 && t[n - 1] == '0')
-                n--;
-            memcpy(digits, t, (size_t)n);
-            *nd = n;
-            *exp10 = e;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-void db_py_float(af_buf *b, double d)
-{
-    if (isnan(d)) {
-        af_buf_puts(b, "nan");
-        return;
-    }
-    if (isinf(d)) {
-        af_buf_puts(b, d < 0 ? "-inf" : "inf");
-        return;
-    }
-    if (d == 0) {
-        af_buf_puts(b, signbit(d) ? "-0.0" : "0.0");
-        return;
-    }
-    if (fabs(d) < 2.2250738585072014e-308) { /* subnormal: fewer digits than DBL_DIG */
-        af_py_float(b, d);
-        return;
-    }
-    char digits[24];
-    int nd = 0, neg = signbit(d) != 0, exp10 = 0;
-    if (!short_decimal(fabs(d), digits, &nd, &exp10)) {
-        /* The correctly rounded 15-digit form, zeros stripped, is the
-         * shortest repr whenever it reads back (DBL_DIG); else 16, else 17. */
-        char tmp[40];
-        for (int prec = 15; prec <= 17; prec++) {
-            snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
-            if (prec == 17 || strtod(tmp, NULL) == d) break;
-        }
-        const char *p = tmp + neg;
-        for (; *p && *p != 'e'; p++)
-            if (*p >= '0' && *p <= '9') digits[nd++] = *p;
-        exp10 = atoi(p + 1);
-        while (nd > 1 && digits[nd - 1] == '0')
-            nd--;
-    }
-    char o[48];
-    int k = 0;
-    if (neg) o[k++] = '-';
-    if (exp10 < -4 || exp10 >= 16) {
-        o[k++] = digits[0];
-        if (nd > 1) {
-            o[k++] = '.';
-            memcpy(o + k, digits + 1, (size_t)nd - 1);
-            k += nd - 1;
-        }
-        k += snprintf(o + k, sizeof o - (size_t)k, "e%c%02d", exp10 < 0 ? '-' : '+',
-                      exp10 < 0 ? -exp10 : exp10);
-    } else if (exp10 < 0) {
-        o[k++] = '0';
-        o[k++] = '.';
-        for (int i = 0; i < -exp10 - 1; i++)
-            o[k++] = '0';
-        memcpy(o + k, digits, (size_t)nd);
-        k += nd;
-    } else {
-        for (int i = 0; i <= exp10; i++)
-            o[k++] = i < nd ? digits[i] : '0';
-        o[k++] = '.';
-        if (nd > exp10 + 1) {
-            memcpy(o + k, digits + exp10 + 1, (size_t)(nd - exp10 - 1));
-            k += nd - exp10 - 1;
-        } else {
-            o[k++] = '0';
-        }
-    }
-    af_buf_put(b, o, (size_t)k);
-}
 
 static void put_int(af_buf *b, int64_t v)
 {
@@ -556,7 +441,7 @@ void db_pystr(af_buf *b, const af_db_cell *c)
             put_int(b, c->i);
         break;
     case AF_DB_FLOAT:
-        db_py_float(b, c->d);
+        af_py_float(b, c->d);
         break;
     case AF_DB_TEXT:
         af_buf_put(b, c->s, c->len);
@@ -612,7 +497,7 @@ static void json_float(af_buf *b, double d)
     else if (isinf(d))
         af_buf_puts(b, d < 0 ? "-Infinity" : "Infinity");
     else
-        db_py_float(b, d);
+        af_py_float(b, d);
 }
 
 void db_json(af_buf *b, const af_db_cell *c)

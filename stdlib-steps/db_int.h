@@ -22,7 +22,6 @@
 /* ---- formatting (Python semantics) -------------------------------------- */
 
 /* repr(float): shortest round-trip digits, "12.0", "1e+16", "inf", "nan". */
-void db_py_float(af_buf *b, double d);
 /* str(v) of the Python value a reference driver returns for the cell.
  * NULL appends nothing (callers write "" for None). */
 void db_pystr(af_buf *b, const af_db_cell *c);

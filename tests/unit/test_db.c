@@ -619,7 +619,7 @@ static void test_py_float_matches_runtime(void)
         }
         af_buf_reset(&x);
         af_buf_reset(&y);
-        db_py_float(&x, d);
+        af_py_float(&x, d);
         af_py_float(&y, d);
         if (strcmp(af_buf_cstr(&x), af_buf_cstr(&y)) && bad++ < 5)
             printf("#   %.17g: %s vs %s\n", d, af_buf_cstr(&x), af_buf_cstr(&y));
