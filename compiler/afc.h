@@ -118,6 +118,35 @@ const char *afc_node_what(const afc_node *n);
 
 
 
+/* ---- node.c: typed fields out of nodes, with diagnostics ---------------------- *
+ * Shared by the flow reader (spec.c) and the manifest reader (bundle.c). Each
+ * reports a gcc-style error at the node when the value does not fit and
+ * returns failure (0 or NULL); they never stop the pipeline. */
+
+int afc_is_str(const afc_node *n);   /* a string scalar */
+int afc_is_null(const afc_node *n);  /* a null scalar */
+/* Errors for keys of mapping n not in allowed (NULL-terminated), with a
+ * "did you mean" note; `where` names the mapping ("a job"). */
+void afc_unknown_keys(afc_diags *d, const afc_node *n, const char *const *allowed,
+                      const char *where);
+int afc_want_map(afc_diags *d, const afc_node *n, const char *what);
+int afc_want_seq(afc_diags *d, const afc_node *n, const char *what);
+/* A string field: only strings (pydantic's str takes no numbers). */
+const char *afc_want_str(afc_diags *d, const afc_node *n, const char *what);
+const char *afc_want_nonempty_str(afc_diags *d, const afc_node *n, const char *what);
+/* As afc_want_str, but absent or null is NULL without an error. */
+const char *afc_opt_str(afc_diags *d, const afc_node *n, const char *what);
+/* pydantic's lax int: int, bool, integral float, or a string holding one. */
+int afc_want_int(afc_diags *d, const afc_node *n, const char *what, int64_t *out);
+int afc_want_bool(afc_diags *d, const afc_node *n, const char *what, int *out);
+/* A string among choices (NULL-terminated), with a suggestion otherwise. */
+const char *afc_want_enum(afc_diags *d, const afc_node *n, const char *what,
+                          const char *const *choices);
+/* A Dict[str, Any] field: a mapping with string keys. */
+const afc_node *afc_want_dict(afc_diags *d, const afc_node *n, const char *what);
+/* The position of key `name` in mapping n (the key itself), or fallback. */
+afc_pos afc_key_pos(const afc_node *n, const char *name, afc_pos fallback);
+
 /* ---- spec.c: nodes -> typed flow ------------------------------------------ */
 
 typedef struct afc_when afc_when; /* when.c */

@@ -56,89 +56,6 @@ static const char *const DEFAULT_ZIP_DRIVERS[] = {"pyzipper", "zipfile", NULL};
 
 /* ---- small helpers --------------------------------------------------------------- */
 
-static int is_str(const afc_node *n)
-{
-    return n && n->kind == AFC_SCALAR && n->type == AF_STR;
-}
-
-static int is_null(const afc_node *n)
-{
-    return n && n->kind == AFC_SCALAR && n->type == AF_NULL;
-}
-
-static void unknown_keys(afc_diags *d, const afc_node *n, const char *const *allowed,
-                         const char *where)
-{
-    for (size_t i = 0; i < n->n; i++) {
-        const afc_node *k = n->keys[i];
-        if (!is_str(k)) {
-            afc_error(d, k->pos, "%s keys must be strings, not %s", where, afc_node_what(k));
-            continue;
-        }
-        int ok = 0;
-        for (const char *const *a = allowed; *a; a++)
-            if (!strcmp(*a, k->text)) ok = 1;
-        if (!ok) {
-            afc_error(d, k->pos, "unknown key '%s' in %s", k->text, where);
-            afc_note_suggest(d, k->pos, k->text, allowed);
-        }
-    }
-}
-
-static int want_map(afc_diags *d, const afc_node *n, const char *what)
-{
-    if (n->kind == AFC_MAP) return 1;
-    afc_error(d, n->pos, "%s must be a mapping, not %s", what, afc_node_what(n));
-    return 0;
-}
-
-static const char *want_str(afc_diags *d, const afc_node *n, const char *what)
-{
-    if (is_str(n)) {
-        if (n->len) return n->text;
-        afc_error(d, n->pos, "%s must not be empty", what);
-        return NULL;
-    }
-    afc_error(d, n->pos, "%s must be a string, not %s", what, afc_node_what(n));
-    if (n->kind == AFC_SCALAR && n->type != AF_NULL && !n->quoted)
-        afc_note(d, n->pos, "quote it to make it a string: \"%s\"", n->text);
-    return NULL;
-}
-
-static const char *want_enum(afc_diags *d, const afc_node *n, const char *what,
-                             const char *const *choices)
-{
-    const char *s = want_str(d, n, what);
-    if (!s) return NULL;
-    for (const char *const *c = choices; *c; c++)
-        if (!strcmp(*c, s)) return s;
-    af_buf b = {0};
-    for (const char *const *c = choices; *c; c++)
-        af_buf_printf(&b, "%s'%s'", c == choices ? "" : c[1] ? ", " : " or ", *c);
-    afc_error(d, n->pos, "%s must be %s, not '%s'", what, af_buf_cstr(&b), s);
-    afc_note_suggest(d, n->pos, s, choices);
-    af_buf_free(&b);
-    return NULL;
-}
-
-static int want_bool(afc_diags *d, const afc_node *n, const char *what, int *out)
-{
-    if (n->kind == AFC_SCALAR && n->type == AF_BOOL) {
-        *out = n->b;
-        return 1;
-    }
-    afc_error(d, n->pos, "%s must be true or false, not %s", what, afc_node_what(n));
-    return 0;
-}
-
-/* The position of key `name` in mapping n (the key), or n's own. */
-static afc_pos key_pos(const afc_node *n, const char *name)
-{
-    if (n && n->kind == AFC_MAP)
-        for (size_t i = 0; i < n->n; i++)
-            if (is_str(n->keys[i]) && !strcmp(n->keys[i]->text, name)) return n->keys[i]->pos;
-    return n ? n->pos : (afc_pos){0};
-}
 
 /* Python's os.path.normpath for the lexical part afc needs. */
 static char *normpath(af_arena *a, const char *p)
@@ -226,7 +143,7 @@ int afc_is_manifest(const afc_node *root)
 /* A root-relative path field: a non-empty string that stays in the root. */
 static const char *rel_field(afc_diags *d, const afc_node *n, const char *what)
 {
-    const char *s = want_str(d, n, what);
+    const char *s = afc_want_nonempty_str(d, n, what);
     if (!s) return NULL;
     if (s[0] == '/') {
         afc_error(d, n->pos, "%s must be relative to the bundle root, not an absolute path", what);
@@ -246,11 +163,11 @@ static void spec_source(afc_diags *d, afc_manifest *m, const afc_node *n, afc_po
                         const char **base_path)
 {
     m->source_type = "filesystem";
-    if (!want_map(d, n, "bundle.source")) return;
-    unknown_keys(d, n, SOURCE_KEYS, "bundle.source");
+    if (!afc_want_map(d, n, "bundle.source")) return;
+    afc_unknown_keys(d, n, SOURCE_KEYS, "bundle.source");
     const afc_node *x;
-    if ((x = afc_map_get(n, "type")) && !is_null(x)) {
-        const char *t = want_enum(d, x, "bundle.source.type", SOURCE_TYPES);
+    if ((x = afc_map_get(n, "type")) && !afc_is_null(x)) {
+        const char *t = afc_want_enum(d, x, "bundle.source.type", SOURCE_TYPES);
         if (t) m->source_type = t;
         m->source_type_pos = x->pos;
     }
@@ -259,23 +176,23 @@ static void spec_source(afc_diags *d, afc_manifest *m, const afc_node *n, afc_po
                                        "list_sql",   "fetch_sql",    "list_path",
                                        "fetch_path", "prefix_param", NULL};
     for (const char *const *k = strs; *k; k++)
-        if ((x = afc_map_get(n, *k)) && !is_null(x)) {
+        if ((x = afc_map_get(n, *k)) && !afc_is_null(x)) {
             char what[64];
             snprintf(what, sizeof what, "bundle.source.%s", *k);
-            const char *v = want_str(d, x, what);
+            const char *v = afc_want_nonempty_str(d, x, what);
             if (v && !strcmp(*k, "base_path")) *base_path = v;
             if (v && fs && strcmp(*k, "base_path"))
-                afc_warning(d, key_pos(n, *k),
+                afc_warning(d, afc_key_pos(n, *k, n->pos),
                             "bundle.source.%s is ignored for source type "
                             "'filesystem'",
                             *k);
         }
-    if ((x = afc_map_get(n, "strict_fingerprint")) && !is_null(x)) {
+    if ((x = afc_map_get(n, "strict_fingerprint")) && !afc_is_null(x)) {
         int b;
-        want_bool(d, x, "bundle.source.strict_fingerprint", &b);
+        afc_want_bool(d, x, "bundle.source.strict_fingerprint", &b);
     }
     /* the reference's validate_bundle_manifest_v1 rules */
-    if (!fs && !((x = afc_map_get(n, "resource")) && is_str(x) && x->len))
+    if (!fs && !((x = afc_map_get(n, "resource")) && afc_is_str(x) && x->len))
         afc_error(d, kpos, "bundle.source.resource is required for source type '%s'",
                   m->source_type);
     if ((fs || !strcmp(m->source_type, "sftp") || !strcmp(m->source_type, "smb")) &&
@@ -286,18 +203,18 @@ static void spec_source(afc_diags *d, afc_manifest *m, const afc_node *n, afc_po
 
 static void spec_layout(afc_diags *d, afc_manifest *m, const afc_node *n, afc_pos kpos)
 {
-    if (!want_map(d, n, "bundle.layout")) return;
-    unknown_keys(d, n, LAYOUT_KEYS, "bundle.layout");
+    if (!afc_want_map(d, n, "bundle.layout")) return;
+    afc_unknown_keys(d, n, LAYOUT_KEYS, "bundle.layout");
     const afc_node *x;
-    if ((x = afc_map_get(n, "flows_dir")) && !is_null(x)) {
+    if ((x = afc_map_get(n, "flows_dir")) && !afc_is_null(x)) {
         m->flows_dir = rel_field(d, x, "bundle.layout.flows_dir");
         m->flows_dir_pos = x->pos;
     }
-    if ((x = afc_map_get(n, "plugins_dir")) && !is_null(x)) {
+    if ((x = afc_map_get(n, "plugins_dir")) && !afc_is_null(x)) {
         m->plugins_dir = rel_field(d, x, "bundle.layout.plugins_dir");
         m->plugins_dir_pos = x->pos;
     }
-    if ((x = afc_map_get(n, "profiles_file")) && !is_null(x)) {
+    if ((x = afc_map_get(n, "profiles_file")) && !afc_is_null(x)) {
         m->profiles_file = rel_field(d, x, "bundle.layout.profiles_file");
         m->profiles_file_pos = x->pos;
     } else {
@@ -313,15 +230,15 @@ static void spec_layout(afc_diags *d, afc_manifest *m, const afc_node *n, afc_po
 static void spec_bundle(afc_diags *d, afc_manifest *m, const afc_node *n, afc_pos kpos,
                         const char **base_path)
 {
-    if (!want_map(d, n, "bundle")) return;
-    unknown_keys(d, n, BUNDLE_KEYS, "bundle");
+    if (!afc_want_map(d, n, "bundle")) return;
+    afc_unknown_keys(d, n, BUNDLE_KEYS, "bundle");
     const afc_node *x;
     if (!(x = afc_map_get(n, "id"))) {
         afc_error(d, kpos, "bundle.id is required");
     } else if (x->kind == AFC_SCALAR && x->type == AF_INT) {
         m->id = x->text; /* the reference accepts an integer id */
     } else {
-        m->id = want_str(d, x, "bundle.id");
+        m->id = afc_want_nonempty_str(d, x, "bundle.id");
     }
     if (!(x = afc_map_get(n, "source"))) {
         afc_error(d, kpos, "bundle.source is required");
@@ -331,13 +248,13 @@ static void spec_bundle(afc_diags *d, afc_manifest *m, const afc_node *n, afc_po
         m->source_type = "filesystem";
         m->source_pos = kpos;
     } else {
-        m->source_pos = key_pos(n, "source");
+        m->source_pos = afc_key_pos(n, "source", n->pos);
         spec_source(d, m, x, m->source_pos, base_path);
     }
     if (!(x = afc_map_get(n, "layout")))
         afc_error(d, kpos, "bundle.layout is required (profiles_file at least)");
     else
-        spec_layout(d, m, x, key_pos(n, "layout"));
+        spec_layout(d, m, x, afc_key_pos(n, "layout", n->pos));
     if (!(x = afc_map_get(n, "entry_flow"))) {
         afc_error(d, kpos, "bundle.entry_flow is required");
     } else {
@@ -345,18 +262,18 @@ static void spec_bundle(afc_diags *d, afc_manifest *m, const afc_node *n, afc_po
         m->entry_flow_pos = x->pos;
     }
     m->fetch_policy = "cache_check";
-    if ((x = afc_map_get(n, "fetch_policy")) && !is_null(x)) {
-        const char *f = want_enum(d, x, "bundle.fetch_policy", FETCH_POLICIES);
+    if ((x = afc_map_get(n, "fetch_policy")) && !afc_is_null(x)) {
+        const char *f = afc_want_enum(d, x, "bundle.fetch_policy", FETCH_POLICIES);
         if (f) m->fetch_policy = f;
     }
 }
 
 static void spec_paths(af_arena *a, afc_diags *d, afc_manifest *m, const afc_node *n)
 {
-    if (!want_map(d, n, "paths")) return;
-    unknown_keys(d, n, PATHS_KEYS, "paths");
+    if (!afc_want_map(d, n, "paths")) return;
+    afc_unknown_keys(d, n, PATHS_KEYS, "paths");
     const afc_node *x = afc_map_get(n, "plugins");
-    if (!x || is_null(x)) return;
+    if (!x || afc_is_null(x)) return;
     /* a string or a list of strings, as the runner accepts */
     const afc_node *one[1] = {x};
     const afc_node *const *items = x->kind == AFC_SEQ ? (const afc_node *const *)x->items : one;
@@ -364,7 +281,7 @@ static void spec_paths(af_arena *a, afc_diags *d, afc_manifest *m, const afc_nod
     m->plugin_paths = af_alloc(a, (n_items + 1) * sizeof *m->plugin_paths);
     m->plugin_path_pos = af_alloc(a, (n_items + 1) * sizeof *m->plugin_path_pos);
     for (size_t i = 0; i < n_items; i++) {
-        const char *s = want_str(d, items[i], "a paths.plugins entry");
+        const char *s = afc_want_nonempty_str(d, items[i], "a paths.plugins entry");
         if (!s) continue;
         m->plugin_path_pos[m->nplugin_paths] = items[i]->pos;
         m->plugin_paths[m->nplugin_paths++] = s;
@@ -382,27 +299,27 @@ static void spec_env_files(af_arena *a, afc_diags *d, afc_manifest *m, const afc
         const afc_node *it = n->items[i];
         afc_envfile ef = {"dotenv", NULL, "", 0, it->pos};
         int errors = afc_error_count(d);
-        if (is_str(it)) {
-            ef.path = want_str(d, it, "an env_files entry");
+        if (afc_is_str(it)) {
+            ef.path = afc_want_nonempty_str(d, it, "an env_files entry");
         } else if (it->kind == AFC_MAP) {
-            unknown_keys(d, it, ENVFILE_KEYS, "an env_files entry");
+            afc_unknown_keys(d, it, ENVFILE_KEYS, "an env_files entry");
             const afc_node *x, *t = afc_map_get(it, "type"), *f = afc_map_get(it, "format");
             if (t && f) {
                 afc_error(d, f->pos, "give the env file's type as `type` or `format`, not both");
-            } else if ((x = t ? t : f) && !is_null(x)) {
-                const char *s = want_enum(d, x, "env file type", ENV_TYPES);
+            } else if ((x = t ? t : f) && !afc_is_null(x)) {
+                const char *s = afc_want_enum(d, x, "env file type", ENV_TYPES);
                 if (s) ef.type = strcmp(s, "dotenv") && strcmp(s, "json") ? "dir" : s;
             }
             if (!(x = afc_map_get(it, "path"))) {
                 afc_error(d, it->pos, "an env_files entry needs a path");
             } else {
-                ef.path = want_str(d, x, "env file path");
+                ef.path = afc_want_nonempty_str(d, x, "env file path");
                 ef.pos = x->pos;
             }
-            if ((x = afc_map_get(it, "optional")) && !is_null(x))
-                want_bool(d, x, "env file optional", &ef.optional);
-            if ((x = afc_map_get(it, "prefix")) && !is_null(x)) {
-                if (is_str(x))
+            if ((x = afc_map_get(it, "optional")) && !afc_is_null(x))
+                afc_want_bool(d, x, "env file optional", &ef.optional);
+            if ((x = afc_map_get(it, "prefix")) && !afc_is_null(x)) {
+                if (afc_is_str(x))
                     ef.prefix = x->text;
                 else
                     afc_error(d, x->pos, "env file prefix must be a string, not %s",
@@ -439,7 +356,7 @@ static void spec_zip_drivers(af_arena *a, afc_diags *d, afc_manifest *m, const a
     const char **z = af_alloc(a, (n->n + 1) * sizeof *z);
     size_t k = 0;
     for (size_t i = 0; i < n->n; i++) {
-        const char *s = want_str(d, n->items[i], "a zip_drivers entry");
+        const char *s = afc_want_nonempty_str(d, n->items[i], "a zip_drivers entry");
         if (!s) continue;
         int dup = 0;
         for (size_t j = 0; j < k; j++)
@@ -459,27 +376,27 @@ afc_manifest *afc_spec_manifest(af_arena *a, afc_diags *d, const afc_node *root,
         afc_error(d, root->pos, "a bundle manifest must be a mapping, not %s", afc_node_what(root));
         return NULL;
     }
-    unknown_keys(d, root, TOP_KEYS, "the manifest");
+    afc_unknown_keys(d, root, TOP_KEYS, "the manifest");
     const afc_node *x;
-    if ((x = afc_map_get(root, "version")) && !is_null(x)) {
+    if ((x = afc_map_get(root, "version")) && !afc_is_null(x)) {
         if (x->kind != AFC_SCALAR || x->type != AF_INT || x->i != 1) {
             afc_error(d, x->pos, "unsupported bundle manifest version %s", x->text ? x->text : "");
             afc_note(d, x->pos, "afc reads bundle manifest version 1");
         }
     }
-    if ((x = afc_map_get(root, "mode")) && !is_null(x)) {
-        const char *md = want_enum(d, x, "mode", MODES);
+    if ((x = afc_map_get(root, "mode")) && !afc_is_null(x)) {
+        const char *md = afc_want_enum(d, x, "mode", MODES);
         if (md) m->mode = md;
     }
     m->enterprise = !strcmp(m->mode, "enterprise");
     const char *base_path = NULL;
     if ((x = afc_map_get(root, "bundle")))
-        spec_bundle(d, m, x, key_pos(root, "bundle"), &base_path);
+        spec_bundle(d, m, x, afc_key_pos(root, "bundle", root->pos), &base_path);
     if (!m->source_type) m->source_type = "filesystem";
-    if ((x = afc_map_get(root, "resources")) && !is_null(x) && want_map(d, x, "resources")) {
+    if ((x = afc_map_get(root, "resources")) && !afc_is_null(x) && afc_want_map(d, x, "resources")) {
         m->resources = af_alloc(a, (x->n + 1) * sizeof *m->resources);
         for (size_t i = 0; i < x->n; i++) {
-            if (!is_str(x->keys[i])) {
+            if (!afc_is_str(x->keys[i])) {
                 afc_error(d, x->keys[i]->pos, "resource names must be strings");
                 continue;
             }
@@ -494,9 +411,9 @@ afc_manifest *afc_spec_manifest(af_arena *a, afc_diags *d, const afc_node *root,
             }
         }
     }
-    if ((x = afc_map_get(root, "paths")) && !is_null(x)) spec_paths(a, d, m, x);
-    if ((x = afc_map_get(root, "zip_drivers")) && !is_null(x)) spec_zip_drivers(a, d, m, x);
-    if ((x = afc_map_get(root, "env_files")) && !is_null(x)) spec_env_files(a, d, m, x);
+    if ((x = afc_map_get(root, "paths")) && !afc_is_null(x)) spec_paths(a, d, m, x);
+    if ((x = afc_map_get(root, "zip_drivers")) && !afc_is_null(x)) spec_zip_drivers(a, d, m, x);
+    if ((x = afc_map_get(root, "env_files")) && !afc_is_null(x)) spec_env_files(a, d, m, x);
 
     /* the root: base_path relative to the manifest's directory */
     const char *slash = strrchr(path, '/');
@@ -908,7 +825,7 @@ static void check_zip_drivers(bld *b, const afc_node *root)
     known[k] = NULL;
     for (size_t i = 0; i < zn->n; i++) {
         const afc_node *it = zn->items[i];
-        if (!is_str(it)) continue;
+        if (!afc_is_str(it)) continue;
         int ok = 0;
         for (size_t j = 0; j < k; j++)
             if (!strcmp(known[j], it->text)) ok = 1;
@@ -1059,7 +976,7 @@ static int listed(const afc_node *dec, const char *section, const char *path, af
 {
     const afc_node *l = child(dec, !strcmp(section, "config") ? "config_paths" : "options_paths");
     for (size_t i = 0; l && l->kind == AFC_SEQ && i < l->n; i++)
-        if (is_str(l->items[i]) && !strcmp(l->items[i]->text, path)) {
+        if (afc_is_str(l->items[i]) && !strcmp(l->items[i]->text, path)) {
             if (where) *where = l->items[i]->pos;
             return 1;
         }
@@ -1088,7 +1005,7 @@ static void true_leaves(af_arena *a, const afc_node *n, const char *section, con
 {
     if (!n || n->kind != AFC_MAP) return;
     for (size_t i = 0; i < n->n; i++) {
-        if (!is_str(n->keys[i])) continue;
+        if (!afc_is_str(n->keys[i])) continue;
         const char *p =
             prefix ? af_sprintf(a, "%s.%s", prefix, n->keys[i]->text) : n->keys[i]->text;
         const afc_node *it = n->items[i];
@@ -1112,7 +1029,7 @@ static void list_paths(af_arena *a, const afc_node *dec, const char *section, dp
 {
     const afc_node *l = child(dec, !strcmp(section, "config") ? "config_paths" : "options_paths");
     for (size_t i = 0; l && l->kind == AFC_SEQ && i < l->n; i++) {
-        if (!is_str(l->items[i]) || !l->items[i]->len) continue;
+        if (!afc_is_str(l->items[i]) || !l->items[i]->len) continue;
         if (*nv == *cap) {
             *cap = *cap ? *cap * 2 : 8;
             dpath *nn = af_alloc(a, *cap * sizeof *nn);
@@ -1167,7 +1084,7 @@ static void check_profile_decode(bld *b, const afc_flow *f)
             int cfg = !strcmp(sec, "config");
             const afc_node *v = merged_at(a, cfg ? p->config : p->options,
                                           cfg ? r->config : r->options, path, &from_res);
-            if (!v || !is_str(v) || !(strstr(v->text, "{{") || strstr(v->text, "}}"))) continue;
+            if (!v || !afc_is_str(v) || !(strstr(v->text, "{{") || strstr(v->text, "}}"))) continue;
             /* where the request and the value come from the same side,
              * check.c (resource) or afc_check_profiles (profile) said it */
             int res_asks =

@@ -480,14 +480,6 @@ static void check_step_inputs(ck *c, const af_step_desc *desc, const afc_node *i
     }
 }
 
-/* The position of key `name` in mapping n (the key itself), or fallback. */
-static afc_pos key_pos(const afc_node *n, const char *name, afc_pos fallback)
-{
-    if (n && n->kind == AFC_MAP)
-        for (size_t i = 0; i < n->n; i++)
-            if (n->keys[i]->kind == AFC_SCALAR && !strcmp(n->keys[i]->text, name)) return n->keys[i]->pos;
-    return fallback;
-}
 
 static void check_step(ck *c, afc_job *j, size_t si)
 {
@@ -501,7 +493,7 @@ static void check_step(ck *c, afc_job *j, size_t si)
         afc_note(c->d, s->type_pos, "`afc list-steps` shows the step types afc knows; a "
                                     "bundle's plugins_dir can add more");
     } else {
-        check_step_inputs(c, s->desc, s->inputs, key_pos(s->node, "inputs", s->type_pos), 0);
+        check_step_inputs(c, s->desc, s->inputs, afc_key_pos(s->node, "inputs", s->type_pos), 0);
     }
     c->in_outputs = 0;
     check_tree(c, s->inputs, STEP_ROOTS);

@@ -37,124 +37,6 @@ static const char *const CLEANUP[] = {"on_success", "always", "never", NULL};
 static const char *const BACKENDS[] = {"sqlite", "file", NULL};
 static const char *const SCOPES[] = {"none", "job", "flow", NULL};
 
-static int is_str(const afc_node *n)
-{
-    return n && n->kind == AFC_SCALAR && n->type == AF_STR;
-}
-
-static int is_null(const afc_node *n)
-{
-    return n && n->kind == AFC_SCALAR && n->type == AF_NULL;
-}
-
-/* Reports keys of map n that are not in allowed, with a suggestion. */
-static void unknown_keys(afc_diags *d, const afc_node *n, const char *const *allowed,
-                         const char *where)
-{
-    for (size_t i = 0; i < n->n; i++) {
-        const afc_node *k = n->keys[i];
-        if (!is_str(k)) {
-            afc_error(d, k->pos, "%s keys must be strings, not %s", where, afc_node_what(k));
-            continue;
-        }
-        int ok = 0;
-        for (const char *const *a = allowed; *a; a++)
-            if (strcmp(*a, k->text) == 0) ok = 1;
-        if (!ok) {
-            afc_error(d, k->pos, "unknown key '%s' in %s", k->text, where);
-            afc_note_suggest(d, k->pos, k->text, allowed);
-        }
-    }
-}
-
-static int want_map(afc_diags *d, const afc_node *n, const char *what)
-{
-    if (n->kind == AFC_MAP) return 1;
-    afc_error(d, n->pos, "%s must be a mapping, not %s", what, afc_node_what(n));
-    return 0;
-}
-
-static int want_seq(afc_diags *d, const afc_node *n, const char *what)
-{
-    if (n->kind == AFC_SEQ) return 1;
-    afc_error(d, n->pos, "%s must be a list, not %s", what, afc_node_what(n));
-    return 0;
-}
-
-/* A string field (pydantic str: no coercion from numbers or booleans). */
-static const char *want_str(afc_diags *d, const afc_node *n, const char *what)
-{
-    if (is_str(n)) return n->text;
-    afc_error(d, n->pos, "%s must be a string, not %s", what, afc_node_what(n));
-    if (n->kind == AFC_SCALAR && n->type != AF_NULL && !n->quoted)
-        afc_note(d, n->pos, "quote it to make it a string: \"%s\"", n->text);
-    return NULL;
-}
-
-/* An optional string field: null is "absent". */
-static const char *opt_str(afc_diags *d, const afc_node *n, const char *what)
-{
-    if (!n || is_null(n)) return NULL;
-    return want_str(d, n, what);
-}
-
-/* pydantic's lax int: int, bool, integral float, or a string holding one. */
-static int want_int(afc_diags *d, const afc_node *n, const char *what, int64_t *out)
-{
-    if (n->kind == AFC_SCALAR) {
-        if (n->type == AF_INT && !n->big_int) {
-            *out = n->i;
-            return 1;
-        }
-        if (n->type == AF_BOOL) {
-            *out = n->b;
-            return 1;
-        }
-        if (n->type == AF_DOUBLE && isfinite(n->d) && n->d == floor(n->d) && fabs(n->d) < 9e18) {
-            *out = (int64_t)n->d;
-            return 1;
-        }
-        if (n->type == AF_STR) {
-            char *end;
-            errno = 0;
-            long long v = strtoll(n->text, &end, 10);
-            while (*end == ' ' || *end == '\t' || *end == '\n') end++;
-            if (n->len && !*end && errno == 0) {
-                *out = v;
-                return 1;
-            }
-        }
-    }
-    afc_error(d, n->pos, "%s must be an integer, not %s", what, afc_node_what(n));
-    return 0;
-}
-
-static const char *want_enum(afc_diags *d, const afc_node *n, const char *what,
-                             const char *const *choices)
-{
-    const char *s = want_str(d, n, what);
-    if (!s) return NULL;
-    for (const char *const *c = choices; *c; c++)
-        if (strcmp(*c, s) == 0) return s;
-    af_buf b = {0};
-    for (const char *const *c = choices; *c; c++)
-        af_buf_printf(&b, "%s'%s'", c == choices ? "" : c[1] ? ", " : " or ", *c);
-    afc_error(d, n->pos, "%s must be %s, not '%s'", what, af_buf_cstr(&b), s);
-    afc_note_suggest(d, n->pos, s, choices);
-    af_buf_free(&b);
-    return NULL;
-}
-
-/* A Dict[str, Any] field: a mapping with string keys. */
-static const afc_node *want_dict(afc_diags *d, const afc_node *n, const char *what)
-{
-    if (!want_map(d, n, what)) return NULL;
-    for (size_t i = 0; i < n->n; i++)
-        if (!is_str(n->keys[i]))
-            afc_error(d, n->keys[i]->pos, "%s keys must be strings, not %s", what,
-                      afc_node_what(n->keys[i]));
-    return n;
-}
 
 /* ---- flow: ------------------------------------------------------------------ */
 
@@ -162,9 +44,9 @@ static af_value *meta_section(af_arena *a, afc_diags *d, const afc_node *n, cons
                               const char *const *keys)
 {
     af_value *m = af_map(a);
-    if (!n || is_null(n)) return m;
-    if (!want_map(d, n, what)) return m;
-    unknown_keys(d, n, keys, what);
+    if (!n || afc_is_null(n)) return m;
+    if (!afc_want_map(d, n, what)) return m;
+    afc_unknown_keys(d, n, keys, what);
     return m;
 }
 
@@ -173,12 +55,12 @@ static void spec_meta(af_arena *a, afc_diags *d, afc_flow *f, const afc_node *n)
     af_value *meta = af_map(a);
     f->meta = meta;
     f->meta_node = n;
-    unknown_keys(d, n, FLOW_KEYS, "flow");
+    afc_unknown_keys(d, n, FLOW_KEYS, "flow");
 
     const afc_node *id = afc_map_get(n, "id");
     if (!id) {
         afc_error(d, n->pos, "flow.id is required");
-    } else if ((f->id = want_str(d, id, "flow.id"))) {
+    } else if ((f->id = afc_want_str(d, id, "flow.id"))) {
         f->id_pos = id->pos;
         if (strstr(f->id, "{{") || strstr(f->id, "}}")) {
             afc_error(d, id->pos, "flow.id must be a literal: it names the executable, the "
@@ -191,7 +73,7 @@ static void spec_meta(af_arena *a, afc_diags *d, afc_flow *f, const afc_node *n)
     }
     af_map_set(a, meta, "id", af_str(a, f->id ? f->id : ""));
     const afc_node *desc = afc_map_get(n, "description");
-    const char *ds = opt_str(d, desc, "flow.description");
+    const char *ds = afc_opt_str(d, desc, "flow.description");
     af_map_set(a, meta, "description", ds ? af_str(a, ds) : af_null());
 
     /* workspace */
@@ -199,21 +81,21 @@ static void spec_meta(af_arena *a, afc_diags *d, afc_flow *f, const afc_node *n)
     af_value *ws = meta_section(a, d, wn, "flow.workspace", WS_KEYS);
     const afc_node *x;
     const char *s = NULL;
-    if (wn && wn->kind == AFC_MAP && (x = afc_map_get(wn, "root"))) s = want_str(d, x, "flow.workspace.root");
+    if (wn && wn->kind == AFC_MAP && (x = afc_map_get(wn, "root"))) s = afc_want_str(d, x, "flow.workspace.root");
     af_map_set(a, ws, "root", af_str(a, s ? s : "/tmp/work"));
     s = NULL;
     if (wn && wn->kind == AFC_MAP && (x = afc_map_get(wn, "cleanup_policy")))
-        s = want_enum(d, x, "flow.workspace.cleanup_policy", CLEANUP);
+        s = afc_want_enum(d, x, "flow.workspace.cleanup_policy", CLEANUP);
     af_map_set(a, ws, "cleanup_policy", af_str(a, s ? s : "on_success"));
     af_value *layout = af_map(a);
     af_map_set(a, layout, "artifacts", af_str(a, "artifacts"));
     af_map_set(a, layout, "scratch", af_str(a, "scratch"));
     af_map_set(a, layout, "manifests", af_str(a, "manifests"));
-    if (wn && wn->kind == AFC_MAP && (x = afc_map_get(wn, "layout")) && !is_null(x) &&
-        want_dict(d, x, "flow.workspace.layout")) {
+    if (wn && wn->kind == AFC_MAP && (x = afc_map_get(wn, "layout")) && !afc_is_null(x) &&
+        afc_want_dict(d, x, "flow.workspace.layout")) {
         for (size_t i = 0; i < x->n; i++) {
-            if (!is_str(x->keys[i])) continue;
-            const char *v = want_str(d, x->items[i], "a workspace.layout entry");
+            if (!afc_is_str(x->keys[i])) continue;
+            const char *v = afc_want_str(d, x->items[i], "a workspace.layout entry");
             if (v) af_map_set(a, layout, x->keys[i]->text, af_str(a, v));
         }
     }
@@ -225,13 +107,13 @@ static void spec_meta(af_arena *a, afc_diags *d, afc_flow *f, const afc_node *n)
     af_value *st = meta_section(a, d, sn, "flow.state", STATE_KEYS);
     s = NULL;
     if (sn && sn->kind == AFC_MAP && (x = afc_map_get(sn, "backend")))
-        s = want_enum(d, x, "flow.state.backend", BACKENDS);
+        s = afc_want_enum(d, x, "flow.state.backend", BACKENDS);
     if (s && strcmp(s, "file") == 0)
         afc_error(d, x->pos, "state backend 'file' is not implemented by the reference either; "
                              "use 'sqlite'");
     af_map_set(a, st, "backend", af_str(a, "sqlite"));
     s = NULL;
-    if (sn && sn->kind == AFC_MAP && (x = afc_map_get(sn, "path"))) s = want_str(d, x, "flow.state.path");
+    if (sn && sn->kind == AFC_MAP && (x = afc_map_get(sn, "path"))) s = afc_want_str(d, x, "flow.state.path");
     af_map_set(a, st, "path", af_str(a, s ? s : "/tmp/state/aetherflow.sqlite"));
     af_map_set(a, meta, "state", st);
 
@@ -240,11 +122,11 @@ static void spec_meta(af_arena *a, afc_diags *d, afc_flow *f, const afc_node *n)
     af_value *lk = meta_section(a, d, ln, "flow.locks", LOCKS_KEYS);
     s = NULL;
     if (ln && ln->kind == AFC_MAP && (x = afc_map_get(ln, "scope")))
-        s = want_enum(d, x, "flow.locks.scope", SCOPES);
+        s = afc_want_enum(d, x, "flow.locks.scope", SCOPES);
     af_map_set(a, lk, "scope", af_str(a, s ? s : "job"));
     int64_t ttl = 3600;
     if (ln && ln->kind == AFC_MAP && (x = afc_map_get(ln, "ttl_seconds")))
-        want_int(d, x, "flow.locks.ttl_seconds", &ttl);
+        afc_want_int(d, x, "flow.locks.ttl_seconds", &ttl);
     af_map_set(a, lk, "ttl_seconds", af_int(a, ttl));
     af_map_set(a, meta, "locks", lk);
 }
@@ -255,21 +137,21 @@ static void spec_resource(afc_diags *d, afc_resource *r, const afc_node *name, c
 {
     r->name = name->text;
     r->pos = name->pos;
-    if (!want_map(d, n, "a resource")) return;
-    unknown_keys(d, n, RES_KEYS, "a resource");
+    if (!afc_want_map(d, n, "a resource")) return;
+    afc_unknown_keys(d, n, RES_KEYS, "a resource");
     const afc_node *x;
     if (!(x = afc_map_get(n, "kind")))
         afc_error(d, name->pos, "resource '%s' has no kind", r->name);
     else
-        r->kind = want_str(d, x, "resource kind"), r->kind_node = x;
+        r->kind = afc_want_str(d, x, "resource kind"), r->kind_node = x;
     if (!(x = afc_map_get(n, "driver")))
         afc_error(d, name->pos, "resource '%s' has no driver", r->name);
     else
-        r->driver = want_str(d, x, "resource driver"), r->driver_node = x;
-    if ((x = afc_map_get(n, "profile"))) r->profile = opt_str(d, x, "resource profile"), r->profile_node = x;
-    if ((x = afc_map_get(n, "config"))) r->config = want_dict(d, x, "resource config");
-    if ((x = afc_map_get(n, "options"))) r->options = want_dict(d, x, "resource options");
-    if ((x = afc_map_get(n, "decode"))) r->decode = want_dict(d, x, "resource decode");
+        r->driver = afc_want_str(d, x, "resource driver"), r->driver_node = x;
+    if ((x = afc_map_get(n, "profile"))) r->profile = afc_opt_str(d, x, "resource profile"), r->profile_node = x;
+    if ((x = afc_map_get(n, "config"))) r->config = afc_want_dict(d, x, "resource config");
+    if ((x = afc_map_get(n, "options"))) r->options = afc_want_dict(d, x, "resource options");
+    if ((x = afc_map_get(n, "decode"))) r->decode = afc_want_dict(d, x, "resource decode");
 }
 
 void afc_spec_resource(afc_diags *d, afc_resource *r, const afc_node *name, const afc_node *n)
@@ -282,47 +164,47 @@ void afc_spec_resource(afc_diags *d, afc_resource *r, const afc_node *name, cons
 static void spec_step(afc_diags *d, afc_step *s, const afc_node *n)
 {
     s->node = n;
-    if (!want_map(d, n, "a step")) return;
-    unknown_keys(d, n, STEP_KEYS, "a step");
+    if (!afc_want_map(d, n, "a step")) return;
+    afc_unknown_keys(d, n, STEP_KEYS, "a step");
     const afc_node *x;
     if (!(x = afc_map_get(n, "id")))
         afc_error(d, n->pos, "step has no id");
-    else if ((s->id = want_str(d, x, "step id")))
+    else if ((s->id = afc_want_str(d, x, "step id")))
         s->id_pos = x->pos;
     if (!(x = afc_map_get(n, "type")))
         afc_error(d, n->pos, "step '%s' has no type", s->id ? s->id : "?");
-    else if ((s->type = want_str(d, x, "step type")))
+    else if ((s->type = afc_want_str(d, x, "step type")))
         s->type_pos = x->pos;
-    if ((x = afc_map_get(n, "inputs"))) s->inputs = want_dict(d, x, "step inputs");
-    if ((x = afc_map_get(n, "outputs"))) s->outputs = want_dict(d, x, "step outputs");
-    if ((x = afc_map_get(n, "on_no_data")) && !is_null(x)) {
+    if ((x = afc_map_get(n, "inputs"))) s->inputs = afc_want_dict(d, x, "step inputs");
+    if ((x = afc_map_get(n, "outputs"))) s->outputs = afc_want_dict(d, x, "step outputs");
+    if ((x = afc_map_get(n, "on_no_data")) && !afc_is_null(x)) {
         static const char *const ond[] = {"skip_job", NULL};
-        s->skip_job = want_enum(d, x, "on_no_data", ond) != NULL;
+        s->skip_job = afc_want_enum(d, x, "on_no_data", ond) != NULL;
     }
 }
 
 static void spec_job(af_arena *a, afc_diags *d, afc_job *j, const afc_node *n)
 {
     j->node = n;
-    if (!want_map(d, n, "a job")) return;
-    unknown_keys(d, n, JOB_KEYS, "a job");
+    if (!afc_want_map(d, n, "a job")) return;
+    afc_unknown_keys(d, n, JOB_KEYS, "a job");
     const afc_node *x;
     if (!(x = afc_map_get(n, "id")))
         afc_error(d, n->pos, "job has no id");
-    else if ((j->id = want_str(d, x, "job id")))
+    else if ((j->id = afc_want_str(d, x, "job id")))
         j->id_pos = x->pos;
-    if ((x = afc_map_get(n, "description"))) j->description = opt_str(d, x, "job description");
-    if ((x = afc_map_get(n, "depends_on")) && want_seq(d, x, "depends_on")) {
+    if ((x = afc_map_get(n, "description"))) j->description = afc_opt_str(d, x, "job description");
+    if ((x = afc_map_get(n, "depends_on")) && afc_want_seq(d, x, "depends_on")) {
         j->deps = x;
         j->ndeps = x->n;
-        for (size_t i = 0; i < x->n; i++) want_str(d, x->items[i], "a depends_on entry");
+        for (size_t i = 0; i < x->n; i++) afc_want_str(d, x->items[i], "a depends_on entry");
     }
-    if ((x = afc_map_get(n, "when")) && !is_null(x)) {
-        if ((j->when = want_str(d, x, "when"))) j->when_node = x;
+    if ((x = afc_map_get(n, "when")) && !afc_is_null(x)) {
+        if ((j->when = afc_want_str(d, x, "when"))) j->when_node = x;
     }
     if (!(x = afc_map_get(n, "steps"))) {
         afc_error(d, n->pos, "job '%s' has no steps", j->id ? j->id : "?");
-    } else if (want_seq(d, x, "steps")) {
+    } else if (afc_want_seq(d, x, "steps")) {
         j->nsteps = x->n;
         j->steps = af_alloc(a, (x->n ? x->n : 1) * sizeof *j->steps);
         for (size_t i = 0; i < x->n; i++) spec_step(d, &j->steps[i], x->items[i]);
@@ -340,11 +222,11 @@ afc_flow *afc_spec_flow(af_arena *a, afc_diags *d, const afc_node *root, const c
                   afc_node_what(root));
         return NULL;
     }
-    unknown_keys(d, root, TOP_KEYS, "the flow file");
+    afc_unknown_keys(d, root, TOP_KEYS, "the flow file");
     const afc_node *x;
     if ((x = afc_map_get(root, "version"))) {
         int64_t v;
-        if (want_int(d, x, "version", &v) && v != 1) {
+        if (afc_want_int(d, x, "version", &v) && v != 1) {
             afc_error(d, x->pos, "unsupported flow spec version %lld", (long long)v);
             afc_note(d, x->pos, "afc compiles AetherFlow flow spec version 1");
         }
@@ -352,20 +234,20 @@ afc_flow *afc_spec_flow(af_arena *a, afc_diags *d, const afc_node *root, const c
     if (!(x = afc_map_get(root, "flow"))) {
         afc_error(d, root->pos, "the flow file has no 'flow' section (flow.id is required)");
         f->meta = af_map(a);
-    } else if (want_map(d, x, "flow")) {
+    } else if (afc_want_map(d, x, "flow")) {
         spec_meta(a, d, f, x);
     } else {
         f->meta = af_map(a);
     }
-    if ((x = afc_map_get(root, "resources")) && want_dict(d, x, "resources")) {
+    if ((x = afc_map_get(root, "resources")) && afc_want_dict(d, x, "resources")) {
         f->nresources = x->n;
         f->resources = af_alloc(a, (x->n ? x->n : 1) * sizeof *f->resources);
         for (size_t i = 0; i < x->n; i++)
-            if (is_str(x->keys[i])) spec_resource(d, &f->resources[i], x->keys[i], x->items[i]);
+            if (afc_is_str(x->keys[i])) spec_resource(d, &f->resources[i], x->keys[i], x->items[i]);
     }
     if (!(x = afc_map_get(root, "jobs"))) {
         afc_error(d, root->pos, "the flow file has no 'jobs' list");
-    } else if (want_seq(d, x, "jobs")) {
+    } else if (afc_want_seq(d, x, "jobs")) {
         f->njobs = x->n;
         f->jobs = af_alloc(a, (x->n ? x->n : 1) * sizeof *f->jobs);
         for (size_t i = 0; i < x->n; i++) spec_job(a, d, &f->jobs[i], x->items[i]);
@@ -376,25 +258,25 @@ afc_flow *afc_spec_flow(af_arena *a, afc_diags *d, const afc_node *root, const c
 afc_profile *afc_spec_profiles(af_arena *a, afc_diags *d, const afc_node *root, size_t *np)
 {
     *np = 0;
-    if (is_null(root)) return NULL;
-    if (!want_map(d, root, "a profiles file")) return NULL;
+    if (afc_is_null(root)) return NULL;
+    if (!afc_want_map(d, root, "a profiles file")) return NULL;
     afc_profile *ps = af_alloc(a, (root->n ? root->n : 1) * sizeof *ps);
     size_t k = 0;
     for (size_t i = 0; i < root->n; i++) {
         const afc_node *key = root->keys[i], *n = root->items[i];
-        if (!is_str(key)) {
+        if (!afc_is_str(key)) {
             afc_error(d, key->pos, "profile names must be strings, not %s", afc_node_what(key));
             continue;
         }
         afc_profile *p = &ps[k++];
         p->name = key->text;
         p->pos = key->pos;
-        if (!want_map(d, n, "a profile")) continue;
-        unknown_keys(d, n, PROFILE_KEYS, "a profile");
+        if (!afc_want_map(d, n, "a profile")) continue;
+        afc_unknown_keys(d, n, PROFILE_KEYS, "a profile");
         const afc_node *x;
-        if ((x = afc_map_get(n, "config"))) p->config = want_dict(d, x, "profile config");
-        if ((x = afc_map_get(n, "options"))) p->options = want_dict(d, x, "profile options");
-        if ((x = afc_map_get(n, "decode"))) p->decode = want_dict(d, x, "profile decode");
+        if ((x = afc_map_get(n, "config"))) p->config = afc_want_dict(d, x, "profile config");
+        if ((x = afc_map_get(n, "options"))) p->options = afc_want_dict(d, x, "profile options");
+        if ((x = afc_map_get(n, "decode"))) p->decode = afc_want_dict(d, x, "profile decode");
     }
     *np = k;
     return ps;
