@@ -144,8 +144,14 @@ int af_mkdirs(const char *path, int mode)
     size_t n = strlen(p);
     while (n > 1 && p[n - 1] == '/')
         p[--n] = 0;
-    /* Create each missing component from the top; an existing one is fine
-     * only when it is a directory (or a link to one). */
+    /* Usually the parent exists: one mkdir (or a stat) settles it. */
+    struct stat st0;
+    if (mkdir(p, (mode_t)mode) == 0 || (errno == EEXIST && stat(p, &st0) == 0 && S_ISDIR(st0.st_mode))) {
+        free(p);
+        return 0;
+    }
+    /* Otherwise create each missing component from the top; an existing one
+     * is fine only when it is a directory (or a link to one). */
     for (char *s = p + 1;; s++) {
         if (*s != '/' && *s) continue;
         char c = *s;

@@ -755,6 +755,20 @@ static int sq_init_schema(af_state *st, char *err, size_t errlen)
 {
     sqlite3 *db = db_of(st);
     char *msg = NULL;
+    /* Fast path: PRAGMA user_version mirrors af_schema_version once the
+     * tables exist, so a run on an existing store neither parses the schema
+     * nor takes the write lock to open it. */
+    sqlite3_stmt *uv = NULL;
+    int user_version = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &uv, NULL) == SQLITE_OK &&
+        sqlite3_step(uv) == SQLITE_ROW)
+        user_version = sqlite3_column_int(uv, 0);
+    sqlite3_finalize(uv);
+    if (user_version == SCHEMA_VERSION) return 0;
+    if (user_version > SCHEMA_VERSION)
+        return af__err(err, errlen,
+                       "state db %s: schema version %d is newer than this executable supports (%d)",
+                       st->path, user_version, SCHEMA_VERSION);
     if (tx_begin(st, 1, err, errlen) < 0) return -1;
     if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
         af__err(err, errlen, "state db %s: creating tables: %s", st->path,
@@ -777,6 +791,13 @@ static int sq_init_schema(af_state *st, char *err, size_t errlen)
     sqlite3_bind_int(q, 1, SCHEMA_VERSION);
     sqlite3_bind_int64(q, 2, af__now_ms());
     if (exec_q(st, q, "writing af_schema_version", err, errlen) < 0) return tx_fail(st);
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", SCHEMA_VERSION);
+    if (sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK) {
+        af__err(err, errlen, "state db %s: %s", st->path, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return tx_fail(st);
+    }
     return tx_commit(st, err, errlen) < 0 ? tx_fail(st) : 0;
 }
 
