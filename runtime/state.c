@@ -357,11 +357,23 @@ static void col_status(sqlite3_stmt *q, int i, char status[16])
     snprintf(status, 16, "%s", t ? (const char *)t : "");
 }
 
+/* WAL size above which closing checkpoints it. The next open must read the
+ * whole WAL to rebuild its index (about a millisecond per MiB), while a
+ * checkpoint costs an fsync: past this size the fsync is the cheaper. */
+#define WAL_CHECKPOINT_BYTES (1024 * 1024)
+
 static void sq_close(af_state *st)
 {
     sq_state *s = (sq_state *)st;
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->q[i]);
+    if (s->db && st->path) {
+        char wal[4096];
+        struct stat sb;
+        snprintf(wal, sizeof wal, "%s-wal", st->path);
+        if (stat(wal, &sb) == 0 && sb.st_size > WAL_CHECKPOINT_BYTES)
+            sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    }
     sqlite3_close(s->db);
 }
 
@@ -818,9 +830,9 @@ static int sq_open(af_state **out, const char *path, const af__state_opts *o, ch
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
-    /* A run is short and the next one reopens the database: leave the WAL
-     * for SQLite's automatic checkpoints instead of checkpointing (and
-     * fsyncing) on every close, which cost more than the whole run. */
+    /* A run is short and the next one reopens the database: checkpointing
+     * (and fsyncing) on every close cost more than the whole run, so close
+     * checkpoints only a WAL grown past WAL_CHECKPOINT_BYTES (sq_close). */
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)0);
     sqlite3_busy_timeout(s->db, o && o->busy_timeout_ms > 0 ? o->busy_timeout_ms : BUSY_TIMEOUT_MS);
     const char *pragmas = (o && o->sync_full)
