@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -71,6 +72,7 @@ typedef struct child_plan {
     int err_fd;    /* becomes fd 2, or -1 to inherit */
     int report_fd; /* write end of the error pipe (close-on-exec) */
     int max_fd;    /* highest fd to close when close_range is unavailable */
+    pid_t parent;  /* our pid, to notice a parent that died before prctl */
 } child_plan;
 
 /* One captured stream on the parent side. */
@@ -177,6 +179,61 @@ static void close_from(int lo, int max_fd)
         close(fd);
 }
 
+/* The signal the kernel sends the guardian when the flow executable dies
+ * (PR_SET_PDEATHSIG): a real-time one, which no program sends its group by
+ * accident. */
+#define GUARD_SIGNAL (SIGRTMIN + 3)
+
+static void guard_parent_died(int sig)
+{
+    (void)sig;
+    kill(0, SIGKILL); /* the whole group, the guardian included */
+    _exit(137);
+}
+
+/* The process af_proc_run forks stays behind as the leader of the new
+ * process group and waits for the program, which it forked and which runs
+ * in the group. Its one job: when the flow executable dies without the
+ * chance to stop its children (SIGKILL), the kernel signals the guardian,
+ * which kills the whole group, so no program or grandchild outlives a killed
+ * run (the resumed run starts the step again). It ignores the SIGTERM of a
+ * timeout, which is for the program, and ends as the program ended: the same
+ * exit code, or killed by the same signal. Never returns. */
+static void guardian(pid_t prog, int rfd)
+{
+    close(rfd); /* the program's copy closes on exec: the parent then sees EOF */
+    int null = open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3 && null >= 0; fd++)
+        if (null != fd) dup2(null, fd);
+    if (null > 2) close(null);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = guard_parent_died;
+    sigaction(GUARD_SIGNAL, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
+    sigset_t death;
+    sigemptyset(&death);
+    sigaddset(&death, GUARD_SIGNAL);
+    sigprocmask(SIG_UNBLOCK, &death, NULL); /* a death already signalled lands here */
+    int st;
+    while (waitpid(prog, &st, 0) < 0)
+        if (errno != EINTR) _exit(127);
+    if (WIFEXITED(st)) _exit(WEXITSTATUS(st));
+    int sig = WTERMSIG(st);
+    sa.sa_handler = SIG_DFL;
+    sigaction(sig, &sa, NULL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    sigprocmask(SIG_UNBLOCK, &one, NULL);
+    kill(getpid(), sig);
+    _exit(128 + sig);
+}
+
 static void child_main(const child_plan *p)
 {
     int rfd = p->report_fd;
@@ -202,6 +259,15 @@ static void child_main(const child_plan *p)
     }
 
     if (setpgid(0, 0) < 0) child_fail(rfd, STAGE_SETUP, errno);
+    /* This process becomes the group's guardian (see guardian()); it asks to
+     * be told when the flow executable dies, with the signal blocked until
+     * its handler is in place. */
+    sigset_t death;
+    sigemptyset(&death);
+    sigaddset(&death, GUARD_SIGNAL);
+    sigprocmask(SIG_BLOCK, &death, NULL);
+    prctl(PR_SET_PDEATHSIG, GUARD_SIGNAL);
+    if (getppid() != p->parent) _exit(127); /* it died before prctl */
     if (p->out_fd >= 0 && dup2(p->out_fd, 1) < 0) child_fail(rfd, STAGE_SETUP, errno);
     if (p->err_fd >= 0 && dup2(p->err_fd, 2) < 0) child_fail(rfd, STAGE_SETUP, errno);
 
@@ -214,6 +280,10 @@ static void child_main(const child_plan *p)
     close_from(4, p->max_fd);
 
     if (p->cwd && chdir(p->cwd) < 0) child_fail(rfd, STAGE_CWD, errno);
+
+    pid_t prog = fork();
+    if (prog < 0) child_fail(rfd, STAGE_SETUP, errno);
+    if (prog > 0) guardian(prog, rfd);
 
     sigset_t none;
     sigemptyset(&none);
@@ -445,6 +515,7 @@ int af_proc_run(const af_proc_spec *spec, af_proc_result *res, char *err, size_t
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &old);
+    plan.parent = getpid();
     pid_t pid = fork();
     if (pid == 0) child_main(&plan);
     int fork_errno = errno;

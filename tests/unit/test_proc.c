@@ -424,11 +424,12 @@ static void descriptors_and_signals(void)
     signal(SIGQUIT, SIG_DFL);
     close(leak);
 
-    /* stdin is ours; the child is in its own process group. */
+    /* stdin is ours; the program is in its own process group, led by the
+     * guardian that af_proc_run leaves between us and it. */
     char mine[256] = "";
     ssize_t k = readlink("/proc/self/fd/0", mine, sizeof mine - 1);
     mine[k > 0 ? k : 0] = 0;
-    const char *a2[] = {"sh", "-c", "readlink /proc/$$/fd/0; echo $$; ps -o pgid= -p $$", NULL};
+    const char *a2[] = {"sh", "-c", "readlink /proc/$$/fd/0; echo $PPID; ps -o pgid= -p $$", NULL};
     sp = sh_spec(a2);
     T_INTEQ(af_proc_run(&sp, &r, err, sizeof err), 0);
     char *out = r.out.data;
@@ -436,11 +437,59 @@ static void descriptors_and_signals(void)
     if (out) {
         char *nl = strchr(out, '\n');
         T_CHECK(nl && (size_t)(nl - out) == strlen(mine) && !memcmp(out, mine, strlen(mine)));
-        long pid = 0, pgid = 0;
-        T_CHECK(nl && sscanf(nl + 1, "%ld %ld", &pid, &pgid) == 2);
-        T_CHECK(pid > 0 && pid == pgid && pgid != (long)getpgrp());
+        long ppid = 0, pgid = 0;
+        T_CHECK(nl && sscanf(nl + 1, "%ld %ld", &ppid, &pgid) == 2);
+        T_CHECK(ppid > 0 && ppid == pgid && pgid != (long)getpgrp());
     }
     rfree(&r);
+}
+
+/* The flow executable killed with SIGKILL mid-step: its program and the
+ * program's own children must not run on as orphans. */
+static void parent_killed(void)
+{
+    char pidfile[512];
+    snprintf(pidfile, sizeof pidfile, "%s/grandchild.pid", tmpdir);
+    unlink(pidfile);
+    pid_t flow = fork();
+    if (flow == 0) {
+        char cmd[700];
+        snprintf(cmd, sizeof cmd, "sleep 300 & echo $! > %s; wait", pidfile);
+        const char *argv[] = {"sh", "-c", cmd, NULL};
+        af_proc_spec sp = sh_spec(argv);
+        af_proc_result r;
+        char err[256];
+        af_proc_run(&sp, &r, err, sizeof err);
+        _exit(0);
+    }
+    long gc = 0;
+    for (int i = 0; i < 200 && !gc; i++) {
+        FILE *f = fopen(pidfile, "r");
+        if (f) {
+            if (fscanf(f, "%ld", &gc) != 1) gc = 0;
+            fclose(f);
+        }
+        if (!gc) usleep(20000);
+    }
+    T_CHECK(gc > 0);
+    kill(flow, SIGKILL);
+    waitpid(flow, NULL, 0);
+    int gone = 0;
+    for (int i = 0; i < 200 && !gone; i++) {
+        /* gone, or a zombie waiting for init to reap it */
+        char path[64], state = 0;
+        snprintf(path, sizeof path, "/proc/%ld/stat", gc);
+        FILE *f = fopen(path, "r");
+        if (!f) {
+            gone = 1;
+            break;
+        }
+        if (fscanf(f, "%*d %*s %c", &state) == 1 && state == 'Z') gone = 1;
+        fclose(f);
+        if (!gone) usleep(20000);
+    }
+    T_CHECK(gone);
+    if (!gone && gc > 0) kill((pid_t)gc, SIGKILL);
 }
 
 static void timeout_needs_sigkill(void)
@@ -641,6 +690,7 @@ int main(void)
     T_RUN(path_from_child_env);
     T_RUN(env_and_cwd);
     T_RUN(descriptors_and_signals);
+    T_RUN(parent_killed);
     T_RUN(timeout_needs_sigkill);
     T_RUN(timeout_graceful);
     T_RUN(timeout_kills_grandchildren);
