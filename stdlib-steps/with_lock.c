@@ -53,7 +53,7 @@ static af_status run(af_step *s)
 }
 
 static const af_input inputs[] = {
-    {"lock_key", AF_TY_STR | AF_TY_NUMBER, 1, NULL, NULL,
+    {"lock_key", AF_TY_STR, 1, NULL, NULL,
      "name of the lock: what is being protected (\"export:orders\"), not who runs"},
     {"ttl_seconds", AF_TY_NUMBER | AF_TY_NULL, 0, "600", NULL,
      "seconds after which a lock left by a crashed run expires; above the worst-case run time"},
