@@ -561,7 +561,12 @@ static int walk_dir(walk *w, const char *cur, const char *rel_prefix, int depth)
         return -1;
     }
     if (x->ops->list(x->h, x->a, cur, &ents, &n, err, sizeof err) < 0) {
-        snprintf(x->err, sizeof x->err, "cannot list '%s': %s", cur, err);
+        /* the built-in drivers already say "cannot list 'DIR': ..."; say it once */
+        const char *head = af_sprintf(x->a, "cannot list '%s'", cur);
+        if (!strncmp(err, head, strlen(head)))
+            snprintf(x->err, sizeof x->err, "%s", err);
+        else
+            snprintf(x->err, sizeof x->err, "%s: %s", head, err);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
