@@ -1089,7 +1089,9 @@ int af__xfer_upload_smb(af__xfer *x, const char *const *local, size_t n, const c
             snprintf(x->err, sizeof x->err, "cancelled");
             return -1;
         }
-        const char *remote = af_sprintf(x->a, "%s/%s", remote_dir, local_name(x->a, local[i]));
+        /* joined as listings join, so "DATA:/" gives DATA:/f and a UNC directory
+         * a UNC path (the reference's plain "%s/%s" made DATA://f, \\s\d/f) */
+        const char *remote = af__smb_join(x->a, remote_dir, local_name(x->a, local[i]));
         if (x->ops->upload(x->h, local[i], remote, x->ctl, err, sizeof err) < 0) {
             snprintf(x->err, sizeof x->err, "cannot upload '%s' to '%s': %s", local[i], remote,
                      err);
