@@ -68,6 +68,6 @@ const af_step_desc af_step_db_fetch_small = {
     .run = run,
     .check = NULL,
     .libs = NULL,
-    .help = "Fails with \"db_fetch_small exceeded max_rows=N. Use db_extract_stream for large "
-            "results.\"",
+    .help = "Fails with \"db_fetch_small exceeded max_rows=N. Use db_extract_stream for\n"
+            "large results.\" See afc-db(7).",
 };

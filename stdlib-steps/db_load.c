@@ -138,6 +138,6 @@ const af_step_desc af_step_db_load = {
     .run = run,
     .check = check,
     .libs = NULL,
-    .help = "PostgreSQL: COPY FROM STDIN; ODBC: parameter arrays; SQLite: a prepared INSERT. One "
-            "transaction.",
+    .help = "PostgreSQL: COPY FROM STDIN; ODBC: parameter arrays; SQLite: a prepared INSERT.\n"
+            "One transaction. See afc-db(7).",
 };

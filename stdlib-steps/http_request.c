@@ -398,8 +398,8 @@ const af_step_desc af_step_http_request = {
     .run = http_run,
     .check = http_check,
     .libs = "-lcurl",
-    .help = "A status outside expected_status (default 2xx) fails the step. save_to streams "
-            "the body into a temp file beside the target, renamed only after an expected "
-            "response. Transport failures are retried as the resource's retry.max_attempts "
-            "says; statuses never are.",
+    .help = "A status outside expected_status (default 2xx) fails the step. save_to streams\n"
+            "the body into a temp file beside the target, renamed only after an expected\n"
+            "response. Transport failures are retried as the resource's retry.max_attempts\n"
+            "says; statuses never are. See afc-mail(7).",
 };

@@ -200,7 +200,7 @@ const af_step_desc af_step_mail_send = {
     .run = mail_send_run,
     .check = mail_send_check,
     .libs = NULL,
-    .help = "Bcc recipients go only into the SMTP envelope. Attachments are paths under the "
-            "job's artifacts (or mappings {path, filename, content_type}); they are base64 "
-            "encoded and streamed, whatever their size.",
+    .help = "Bcc recipients go only into the SMTP envelope. Attachments are paths under the\n"
+            "job's artifacts (or mappings {path, filename, content_type}); they are base64\n"
+            "encoded and streamed, whatever their size. See afc-mail(7).",
 };

@@ -35,7 +35,7 @@ static af_status run(af_step *s)
 const af_step_desc af_step_sftp_list_files = {
     .abi = AF_ABI_VERSION,
     .name = "sftp_list_files",
-    .summary = "List a remote directory over SFTP, filtered by a glob; SKIPPED below min_count",
+    .summary = "list a remote directory over SFTP, filtered by a glob; SKIPPED below min_count",
     .inputs = inputs,
     .outputs = outputs,
     .resource_kinds = "sftp",

@@ -36,7 +36,7 @@ static af_status run(af_step *s)
 const af_step_desc af_step_smb_list_files = {
     .abi = AF_ABI_VERSION,
     .name = "smb_list_files",
-    .summary = "List a directory of a Windows share, filtered by a glob; SKIPPED below min_count",
+    .summary = "list a directory of a Windows share, filtered by a glob; SKIPPED below min_count",
     .inputs = inputs,
     .outputs = outputs,
     .resource_kinds = "smb",
