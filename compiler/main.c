@@ -468,11 +468,13 @@ static int cmd_help(const char *name)
     if (d->help) printf("%s\n\n", d->help);
     if (d->resource_kinds) printf("Connector kinds for `resource`: %s\n\n", d->resource_kinds);
     printf("Inputs:\n");
-    size_t w = 4;
-    for (const af_input *in = d->inputs; in && in->name; in++)
-        if (strlen(in->name) > w) w = strlen(in->name);
+    size_t w = 4, tw = 12; /* name and type columns, as wide as their widest entry */
     for (const af_input *in = d->inputs; in && in->name; in++) {
-        printf("  %-*s  %-12s %s", (int)w, in->name, types_word(in->types),
+        if (strlen(in->name) > w) w = strlen(in->name);
+        if (strlen(types_word(in->types)) > tw) tw = strlen(types_word(in->types));
+    }
+    for (const af_input *in = d->inputs; in && in->name; in++) {
+        printf("  %-*s  %-*s %s", (int)w, in->name, (int)tw, types_word(in->types),
                in->required ? "required" : "optional");
         if (in->def) printf(", default %s", in->def);
         printf("\n");
@@ -481,11 +483,14 @@ static int cmd_help(const char *name)
     }
     if (!d->inputs || !d->inputs->name) printf("  (none)\n");
     printf("\nOutputs:\n");
-    w = 4;
-    for (const af_output *out = d->outputs; out && out->name; out++)
+    w = 4, tw = 14;
+    for (const af_output *out = d->outputs; out && out->name; out++) {
         if (strlen(out->name) > w) w = strlen(out->name);
+        if (out->type && strlen(out->type) > tw) tw = strlen(out->type);
+    }
     for (const af_output *out = d->outputs; out && out->name; out++)
-        printf("  %-*s  %-14s %s\n", (int)w, out->name, out->type ? out->type : "", out->doc ? out->doc : "");
+        printf("  %-*s  %-*s %s\n", (int)w, out->name, (int)tw, out->type ? out->type : "",
+               out->doc ? out->doc : "");
     if (!d->outputs || !d->outputs->name) printf("  (none)\n");
     af_arena_free(a);
     return 0;

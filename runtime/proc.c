@@ -516,6 +516,9 @@ int af_proc_run(const af_proc_spec *spec, af_proc_result *res, char *err, size_t
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &old);
     plan.parent = getpid();
+    /* Orphans of the program's group come to us rather than to init, so we
+     * can reap what a timeout kills (init in a container may not). */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     pid_t pid = fork();
     if (pid == 0) child_main(&plan);
     int fork_errno = errno;
@@ -626,6 +629,20 @@ int af_proc_run(const af_proc_spec *spec, af_proc_result *res, char *err, size_t
                     stream_read(&se, 0);
             }
         }
+    }
+
+    /* The guardian has been reaped. When the group was killed, the program
+     * and its children died with it and were handed to us (we are their
+     * subreaper): wait for them, so nothing is left as a zombie. */
+    if (phase != RUNNING) {
+        double until = af__mono() + 5;
+        while (group_alive(pid) && af__mono() < until) {
+            while (waitpid(-pid, NULL, WNOHANG) > 0) {
+            }
+            if (group_alive(pid)) usleep(2000);
+        }
+    }
+    while (waitpid(-pid, NULL, WNOHANG) > 0) {
     }
 
     /* Whatever the child wrote before it ended is in the pipes now. */

@@ -14,7 +14,7 @@
  */
 #include "archive_int.h"
 
-#include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,34 +48,16 @@ static int cfg_str(const af_value *cfg, const char *key, const char **out)
     return 0;
 }
 
-/* config[key] as an integer (ints, integral doubles, digit strings): 1
- * found, 0 absent or null, -1 bad. */
+/* config[key] as an integer, converted by af_to_int (the typed readers'
+ * rule): 1 found, 0 absent or null, -1 bad. */
 static int cfg_int(const af_value *cfg, const char *key, long *out)
 {
     const af_value *v = af_map_get(cfg, key);
+    int64_t n;
     if (!v || v->type == AF_NULL) return 0;
-    if (v->type == AF_INT) {
-        *out = (long)v->u.i;
-        return 1;
-    }
-    if (v->type == AF_DOUBLE && v->u.d == (double)(long)v->u.d) {
-        *out = (long)v->u.d;
-        return 1;
-    }
-    if (v->type == AF_STR) {
-        char *end;
-        const char *s = v->u.s.ptr;
-        while (isspace((unsigned char)*s))
-            s++;
-        long n = strtol(s, &end, 10);
-        while (isspace((unsigned char)*end))
-            end++;
-        if (end != s && !*end) {
-            *out = n;
-            return 1;
-        }
-    }
-    return -1;
+    if (af_to_int(v, &n) < 0 || n < LONG_MIN || n > LONG_MAX) return -1;
+    *out = (long)n;
+    return 1;
 }
 
 static int la_open(af_conn *c, char *err, size_t errlen)
@@ -281,14 +263,14 @@ static const af_archive_ops la_ops = {
 static const af_input libarchive_config[] = {
     {"encryption", AF_TY_STR | AF_TY_NULL, 0, "\"aes256\"", NULL,
      "aes256, aes128, zipcrypto or none: how a password encrypts (none: refuse passwords)"},
-    {"level", AF_TY_INT | AF_TY_STR | AF_TY_NULL, 0, NULL, NULL,
+    {"level", AF_TY_INT | AF_TY_NULL, 0, NULL, NULL,
      "compression level (zip and tar.gz 0-9, tar.zst 1-22); default: the library's"},
     {NULL},
 };
 
 static const af_input pyzipper_config[] = {
     {"encryption", AF_TY_STR | AF_TY_NULL, 0, "\"aes\"", NULL, "aes (the only choice)"},
-    {"aes_strength", AF_TY_INT | AF_TY_STR | AF_TY_NULL, 0, "256", NULL, "128 or 256"},
+    {"aes_strength", AF_TY_INT | AF_TY_NULL, 0, "256", NULL, "128 or 256"},
     {NULL},
 };
 
@@ -297,7 +279,7 @@ static const af_input zipfile_config[] = {
 };
 
 static const af_input pyminizip_config[] = {
-    {"level", AF_TY_INT | AF_TY_STR | AF_TY_NULL, 0, "5", NULL, "deflate level 1-9"},
+    {"level", AF_TY_INT | AF_TY_NULL, 0, "5", NULL, "deflate level 1-9"},
     {NULL},
 };
 

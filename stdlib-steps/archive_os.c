@@ -48,13 +48,9 @@ static int os_open(af_conn *c, char *err, size_t errlen)
     if (cfg_cmd(cfg, "unzip_cmd", "unzip", &im->unzip_cmd, err, errlen)) return -1;
     const af_value *q = af_map_get(cfg, "quiet");
     im->quiet = 1;
-    if (q && q->type != AF_NULL) {
-        if (q->type == AF_STR)
-            im->quiet =
-                !(!strcasecmp(q->u.s.ptr, "false") || !strcasecmp(q->u.s.ptr, "no") ||
-                  !strcasecmp(q->u.s.ptr, "off") || !strcmp(q->u.s.ptr, "0") || !q->u.s.len);
-        else
-            im->quiet = af_truthy(q);
+    if (q && q->type != AF_NULL && af_to_bool(q, &im->quiet) < 0) {
+        snprintf(err, errlen, "config.quiet must be a boolean (true or false)");
+        return -1;
     }
     af_conn_set_impl(c, im);
     return 0;
@@ -164,7 +160,7 @@ static const af_archive_ops os_ops = {
 static const af_input os_config[] = {
     {"zip_cmd", AF_TY_STR | AF_TY_NULL, 0, "\"zip\"", NULL, "the zip program (name or path)"},
     {"unzip_cmd", AF_TY_STR | AF_TY_NULL, 0, "\"unzip\"", NULL, "the unzip program"},
-    {"quiet", AF_TY_BOOL | AF_TY_STR | AF_TY_NULL, 0, "true", NULL, "pass -q to both"},
+    {"quiet", AF_TY_BOOL | AF_TY_NULL, 0, "true", NULL, "pass -q to both"},
     {NULL},
 };
 

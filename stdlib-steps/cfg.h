@@ -14,11 +14,8 @@
 
 #include "af.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* The value at a dotted path ("retry.max_attempts") in map m; NULL when
  * absent or null. */
@@ -60,31 +57,15 @@ static inline int cfg_str(af_arena *a, const af_value *m, const char *what, cons
     return -1;
 }
 
+/* Numbers, integers and booleans through af_to_double, af_to_int and
+ * af_to_bool (af.h): the rules of the step input readers. */
 static inline int cfg_double(const af_value *m, const char *what, const char *key, double def,
                              double *out, char *err, size_t errlen)
 {
     const af_value *v = cfg_get(m, key);
     *out = def;
-    if (!v) return 0;
-    if (v->type == AF_INT || v->type == AF_BOOL) {
-        *out = v->type == AF_INT ? (double)v->u.i : v->u.b;
-        return 0;
-    }
-    if (v->type == AF_DOUBLE) {
-        *out = v->u.d;
-        return 0;
-    }
-    if (v->type == AF_STR) {
-        char *end;
-        errno = 0;
-        double d = strtod(v->u.s.ptr, &end);
-        while (*end == ' ')
-            end++;
-        if (end != v->u.s.ptr && !*end && !errno) {
-            *out = d;
-            return 0;
-        }
-    }
+    if (!v || af_to_double(v, out) == 0) return 0;
+    *out = def;
     snprintf(err, errlen, "%s.%s: expected a number", what, key);
     return -1;
 }
@@ -94,49 +75,19 @@ static inline int cfg_int(const af_value *m, const char *what, const char *key, 
 {
     const af_value *v = cfg_get(m, key);
     *out = def;
-    if (!v) return 0;
-    if (v->type == AF_INT || v->type == AF_BOOL) {
-        *out = v->type == AF_INT ? v->u.i : v->u.b;
-        return 0;
-    }
-    if (v->type == AF_DOUBLE) {
-        *out = (int64_t)v->u.d;
-        return 0;
-    }
-    if (v->type == AF_STR) {
-        char *end;
-        errno = 0;
-        long long x = strtoll(v->u.s.ptr, &end, 10);
-        while (*end == ' ')
-            end++;
-        if (end != v->u.s.ptr && !*end && !errno) {
-            *out = x;
-            return 0;
-        }
-    }
+    if (!v || af_to_int(v, out) == 0) return 0;
+    *out = def;
     snprintf(err, errlen, "%s.%s: expected an integer", what, key);
     return -1;
 }
 
-/* Booleans, numbers (non-zero is true) and true/false/yes/no/on/off/1/0. */
 static inline int cfg_bool(const af_value *m, const char *what, const char *key, int def, int *out,
                            char *err, size_t errlen)
 {
-    static const char *const yes[] = {"true", "yes", "on", "1", NULL};
-    static const char *const no[] = {"false", "no", "off", "0", "", NULL};
     const af_value *v = cfg_get(m, key);
     *out = def;
-    if (!v) return 0;
-    if (v->type == AF_BOOL || v->type == AF_INT || v->type == AF_DOUBLE) {
-        *out = af_truthy(v);
-        return 0;
-    }
-    if (v->type == AF_STR) {
-        for (int i = 0; yes[i]; i++)
-            if (strcasecmp(v->u.s.ptr, yes[i]) == 0) return (*out = 1), 0;
-        for (int i = 0; no[i]; i++)
-            if (strcasecmp(v->u.s.ptr, no[i]) == 0) return (*out = 0), 0;
-    }
+    if (!v || af_to_bool(v, out) == 0) return 0;
+    *out = def;
     snprintf(err, errlen, "%s.%s: expected true or false", what, key);
     return -1;
 }

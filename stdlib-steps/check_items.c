@@ -96,7 +96,7 @@ static const af_input inputs[] = {
     {"items", AF_TY_LIST | AF_TY_STR, 1, NULL, NULL,
      "what to count: a list (every element counts) or a comma-separated string (blank entries "
      "do not)"},
-    {"min_count", AF_TY_NUMBER | AF_TY_NULL, 0, "1", NULL,
+    {"min_count", AF_TY_INT | AF_TY_NULL, 0, "1", NULL,
      "fewest items for SUCCESS; with fewer the step is SKIPPED"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
@@ -111,7 +111,7 @@ static const af_output outputs[] = {
 const af_step_desc af_step_check_items = {
     .abi = AF_ABI_VERSION,
     .name = "check_items",
-    .summary = "Gate: SKIPPED (no data) when a list has fewer than min_count items",
+    .summary = "gate: SKIPPED (no data) when a list has fewer than min_count items",
     .inputs = inputs,
     .outputs = outputs,
     .resource_kinds = NULL, /* no connector */

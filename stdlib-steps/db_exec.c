@@ -10,7 +10,7 @@ static const af_input inputs[] = {
     {"sql", AF_TY_STR | AF_TY_LIST, 1, NULL, NULL, "a statement, or a list run in order"},
     {"params", AF_TY_MAP | AF_TY_LIST | AF_TY_NULL | AF_TY_STR, 0, "null", NULL,
      "bound parameters offered to every statement"},
-    {"transaction", AF_TY_ANY, 0, "true", NULL, "all statements commit together or not at all"},
+    {"transaction", AF_TY_BOOL, 0, "true", NULL, "all statements commit together or not at all"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -35,9 +35,10 @@ static af_status run(af_step *s)
     size_t np;
     af_value *counts;
     int64_t total;
+    int txn;
+    if (db_in_bool(s, "transaction", 1, &txn) < 0) return AF_FAILED;
     if (db_params(a, af_in(s, "params"), &p, &np, err, sizeof err) < 0 ||
-        db_exec(&x, sqls, n, p, np, db_py_bool(s, "transaction", 1), &counts, &total, err,
-                sizeof err) < 0)
+        db_exec(&x, sqls, n, p, np, txn, &counts, &total, err, sizeof err) < 0)
         return af_fail(s, "%s", err);
     af_out_set(s, "rowcounts", counts);
     af_out_set(s, "rowcount", af_int(a, total));

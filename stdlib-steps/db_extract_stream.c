@@ -14,19 +14,18 @@ static const af_input inputs[] = {
     {"params", AF_TY_MAP | AF_TY_LIST | AF_TY_NULL | AF_TY_STR, 0, "null", NULL,
      "bound parameters: a mapping for :name, a list for ?"},
     {"format", AF_TY_STR, 0, "\"tsv\"", NULL, "tsv or csv"},
-    {"fetch_size", AF_TY_INT | AF_TY_STR, 0, "5000", NULL, "rows per fetch (driver hint)"},
-    {"include_header", AF_TY_ANY, 0, "true", NULL, "write the column names first"},
-    {"emit_dtypes", AF_TY_ANY, 0, "false", NULL, "add dtypes / dtypes_json to the outputs"},
+    {"fetch_size", AF_TY_INT, 0, "5000", NULL, "rows per fetch (driver hint)"},
+    {"include_header", AF_TY_BOOL, 0, "true", NULL, "write the column names first"},
+    {"emit_dtypes", AF_TY_BOOL, 0, "false", NULL, "add dtypes / dtypes_json to the outputs"},
     {"dtypes", AF_TY_MAP | AF_TY_STR | AF_TY_NULL, 0, "null", NULL,
      "column -> dtype to emit instead of the inferred ones"},
     {"dtypes_json", AF_TY_MAP | AF_TY_STR | AF_TY_NULL, 0, "null", NULL, "dtypes as JSON text"},
     {"file", AF_TY_MAP | AF_TY_NULL, 0, "null", NULL, "file options (same keys as below)"},
     {"encoding", AF_TY_STR, 0, "\"utf-8\"", NULL, "Python codec name"},
-    {"delimiter", AF_TY_STR | AF_TY_INT, 0, NULL, NULL,
-     "one character; tab for tsv, comma for csv"},
+    {"delimiter", AF_TY_STR, 0, NULL, NULL, "one character; tab for tsv, comma for csv"},
     {"quotechar", AF_TY_STR, 0, "\"\\\"\"", NULL, "one character"},
     {"escapechar", AF_TY_STR | AF_TY_NULL, 0, "null", NULL, "one character, or none"},
-    {"doublequote", AF_TY_ANY, 0, "true", NULL, "a quotechar in a field is doubled"},
+    {"doublequote", AF_TY_BOOL, 0, "true", NULL, "a quotechar in a field is doubled"},
     {"quoting", AF_TY_STR, 0, "\"minimal\"", NULL, "minimal, all, nonnumeric or none"},
     {"linefeed", AF_TY_STR, 0, "\"\\n\"", NULL, "record terminator"},
     {NULL, 0, 0, NULL, NULL, NULL},
@@ -72,8 +71,9 @@ static af_status run(af_step *s)
         af_in_str(s, "output", NULL, &output) < 0 ||
         af_in_int(s, "fetch_size", 5000, &o.fetch_size) < 0)
         return AF_FAILED;
-    o.include_header = db_py_bool(s, "include_header", 1);
-    o.emit_dtypes = db_py_bool(s, "emit_dtypes", 0);
+    if (db_in_bool(s, "include_header", 1, &o.include_header) < 0 ||
+        db_in_bool(s, "emit_dtypes", 0, &o.emit_dtypes) < 0)
+        return AF_FAILED;
     /* `dtypes or dtypes_json`: an empty mapping falls through, as in Python */
     const af_value *dt = jsonish(a, af_in(s, "dtypes"));
     if (!dt || !af_truthy(dt)) dt = jsonish(a, af_in(s, "dtypes_json"));

@@ -14,8 +14,8 @@ static const af_input inputs[] = {
     {"sql", AF_TY_STR, 1, NULL, NULL, "the query"},
     {"params", AF_TY_MAP | AF_TY_LIST | AF_TY_NULL | AF_TY_STR, 0, "null", NULL,
      "bound parameters: a mapping for :name, a list for ?"},
-    {"max_rows", AF_TY_INT | AF_TY_STR, 0, "50000", NULL, "fail when the result has more rows"},
-    {"fetch_size", AF_TY_INT | AF_TY_STR, 0, "5000", NULL, "rows per fetch (driver hint)"},
+    {"max_rows", AF_TY_INT, 0, "50000", NULL, "fail when the result has more rows"},
+    {"fetch_size", AF_TY_INT, 0, "5000", NULL, "rows per fetch (driver hint)"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -68,6 +68,6 @@ const af_step_desc af_step_db_fetch_small = {
     .run = run,
     .check = NULL,
     .libs = "-lcrypto",
-    .help = "Fails with \"db_fetch_small exceeded max_rows=N. Use db_extract_stream for large "
-            "results.\"",
+    .help = "Fails with \"db_fetch_small exceeded max_rows=N. Use db_extract_stream for\n"
+            "large results.\" See afc-db(7).",
 };

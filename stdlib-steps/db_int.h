@@ -185,11 +185,13 @@ static inline int db_step_ctx(af_step *s, db_ctx *x)
     return 0;
 }
 
-/* Python's bool() of an input, def when absent or null. */
-static inline int db_py_bool(af_step *s, const char *name, int def)
+/* A boolean input read with af_in_bool (the strings false/no/off/0 are
+ * false), def when absent or null. 0, or -1 with the failure recorded. */
+static inline int db_in_bool(af_step *s, const char *name, int def, int *out)
 {
     const af_value *v = af_in(s, name);
-    return v && v->type != AF_NULL ? af_truthy(v) : def;
+    if (!v || v->type == AF_NULL) return *out = def, 0;
+    return af_in_bool(s, name, def, out);
 }
 
 /* The reference's _file_opt: the top-level input when set (not null), else
@@ -219,6 +221,17 @@ static inline const char *db_file_str(af_step *s, const char *key, const char *d
     return r;
 }
 
+/* A boolean file option read with af_to_bool, or def. 0, or -1 with the
+ * failure recorded. */
+static inline int db_file_bool(af_step *s, const char *key, int def, int *out)
+{
+    const af_value *v = db_file_opt(s, key);
+    if (!v) return *out = def, 0;
+    if (af_to_bool(v, out) == 0) return 0;
+    af_fail(s, "input '%s' must be a boolean (true or false)", key);
+    return -1;
+}
+
 /* The csv dialect and encoding from the file options, as
  * db_extract_stream reads them (delimiter default: tab for tsv, comma
  * otherwise). Records a failure and returns -1 on a bad option. */
@@ -236,12 +249,10 @@ static inline int db_step_dialect(af_step *s, const char *fmt, af_csv_dialect *d
         af_csv_char("quotechar", qc, 0, &d->quotechar, err, sizeof err) < 0 ||
         af_csv_char("escapechar", escs, 1, &d->escapechar, err, sizeof err) < 0)
         return af_fail(s, "%s", err), -1;
-    const af_value *dq = db_file_opt(s, "doublequote");
-    d->doublequote = dq ? af_truthy(dq) : 1;
-    const af_value *sk = db_file_opt(s, "skipinitialspace");
-    d->skipinitialspace = sk ? af_truthy(sk) : 0;
-    const af_value *st = db_file_opt(s, "strict");
-    d->strict = st ? af_truthy(st) : 0;
+    if (db_file_bool(s, "doublequote", 1, &d->doublequote) < 0 ||
+        db_file_bool(s, "skipinitialspace", 0, &d->skipinitialspace) < 0 ||
+        db_file_bool(s, "strict", 0, &d->strict) < 0)
+        return -1;
     int q = af_csv_quoting_parse(db_file_str(s, "quoting", "minimal"));
     d->quoting = q < 0 ? AF_CSV_QUOTE_MINIMAL : (af_csv_quoting)q; /* the reference's fallback */
     d->lineterminator = db_file_str(s, "linefeed", "\n");

@@ -19,25 +19,25 @@ static const af_input inputs[] = {
     {"input", AF_TY_STR, 1, NULL, NULL, "csv/tsv file (relative: under the job's artifacts)"},
     {"table", AF_TY_STR, 1, NULL, NULL, "table name, optionally schema.table"},
     {"format", AF_TY_STR, 0, NULL, NULL, "csv or tsv (default: tsv for *.tsv, else csv)"},
-    {"header", AF_TY_ANY, 0, "true", NULL, "the first row holds column names"},
+    {"header", AF_TY_BOOL, 0, "true", NULL, "the first row holds column names"},
     {"columns", AF_TY_LIST | AF_TY_MAP | AF_TY_NULL, 0, "null", NULL,
      "table column per file column (list), or file column -> table column (mapping)"},
     {"dtypes", AF_TY_MAP | AF_TY_STR | AF_TY_NULL, 0, "null", NULL,
      "column -> dtype or SQL type, for a table that is created"},
     {"mode", AF_TY_STR, 0, "\"append\"", "append|truncate|replace",
      "what happens to existing rows"},
-    {"create", AF_TY_ANY, 0, "true", NULL, "create the table when it does not exist"},
-    {"batch_size", AF_TY_INT | AF_TY_STR, 0, "5000", NULL, "rows between cancellation checks"},
-    {"empty_as_null", AF_TY_ANY, 0, "true", NULL, "an empty field loads as NULL"},
+    {"create", AF_TY_BOOL, 0, "true", NULL, "create the table when it does not exist"},
+    {"batch_size", AF_TY_INT, 0, "5000", NULL, "rows between cancellation checks"},
+    {"empty_as_null", AF_TY_BOOL, 0, "true", NULL, "an empty field loads as NULL"},
     {"file", AF_TY_MAP | AF_TY_NULL, 0, "null", NULL, "file options (same keys as below)"},
     {"encoding", AF_TY_STR, 0, "\"utf-8\"", NULL, "Python codec name"},
     {"delimiter", AF_TY_STR, 0, NULL, NULL, "one character; tab for tsv, comma for csv"},
     {"quotechar", AF_TY_STR, 0, "\"\\\"\"", NULL, "one character"},
     {"escapechar", AF_TY_STR | AF_TY_NULL, 0, "null", NULL, "one character, or none"},
-    {"doublequote", AF_TY_ANY, 0, "true", NULL, "a doubled quotechar is one"},
+    {"doublequote", AF_TY_BOOL, 0, "true", NULL, "a doubled quotechar is one"},
     {"quoting", AF_TY_STR, 0, "\"minimal\"", NULL, "minimal, all, nonnumeric or none"},
-    {"skipinitialspace", AF_TY_ANY, 0, "false", NULL, "ignore spaces after a delimiter"},
-    {"strict", AF_TY_ANY, 0, "false", NULL, "fail on malformed quoting"},
+    {"skipinitialspace", AF_TY_BOOL, 0, "false", NULL, "ignore spaces after a delimiter"},
+    {"strict", AF_TY_BOOL, 0, "false", NULL, "fail on malformed quoting"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -73,9 +73,9 @@ static af_status run(af_step *s)
         o.mode = DB_REPLACE;
     else
         return af_fail(s, "mode must be append, truncate or replace (got %s)", mode);
-    o.header = db_py_bool(s, "header", 1);
-    o.create = db_py_bool(s, "create", 1);
-    o.empty_as_null = db_py_bool(s, "empty_as_null", 1);
+    if (db_in_bool(s, "header", 1, &o.header) < 0 || db_in_bool(s, "create", 1, &o.create) < 0 ||
+        db_in_bool(s, "empty_as_null", 1, &o.empty_as_null) < 0)
+        return AF_FAILED;
     const af_value *cols = af_in(s, "columns");
     if (cols && cols->type == AF_LIST) {
         const char **names = af_alloc(a, (cols->u.list.n + 1) * sizeof *names);
@@ -138,6 +138,6 @@ const af_step_desc af_step_db_load = {
     .run = run,
     .check = check,
     .libs = "-lcrypto",
-    .help = "PostgreSQL: COPY FROM STDIN; ODBC: parameter arrays; SQLite: a prepared INSERT. One "
-            "transaction.",
+    .help = "PostgreSQL: COPY FROM STDIN; ODBC: parameter arrays; SQLite: a prepared INSERT.\n"
+            "One transaction. See afc-db(7).",
 };

@@ -26,6 +26,7 @@
  */
 #include "db_int.h"
 
+#include <limits.h>
 #include <sql.h>
 #include <sqlext.h>
 #include <stdio.h>
@@ -216,14 +217,14 @@ static int has_key(const char *cs, const char *key)
     return 0;
 }
 
+/* A numeric option (seconds) through af_to_int; def when absent, negative or
+ * not a number. */
 static long num_opt(const af_value *m, const char *k, long def)
 {
     af_value *v = m ? af_map_get(m, k) : NULL;
-    if (!v) return def;
-    if (v->type == AF_INT) return (long)v->u.i;
-    if (v->type == AF_DOUBLE) return (long)v->u.d;
-    if (v->type == AF_STR) return atol(v->u.s.ptr);
-    return def;
+    int64_t n;
+    if (!v || af_to_int(v, &n) < 0 || n < 0 || n > LONG_MAX) return def;
+    return (long)n;
 }
 
 /* Connects with a complete connection string. */
@@ -1106,12 +1107,12 @@ static const af_input od_config[] = {
 };
 
 static const af_input od_options[] = {
-    {"login_timeout", AF_TY_NUMBER | AF_TY_STR, 0, "10", NULL, "seconds to wait for a connection"},
-    {"query_timeout", AF_TY_NUMBER | AF_TY_STR, 0, NULL, NULL, "seconds per statement"},
+    {"login_timeout", AF_TY_NUMBER, 0, "10", NULL, "seconds to wait for a connection"},
+    {"query_timeout", AF_TY_NUMBER, 0, NULL, NULL, "seconds per statement"},
     {"string_type", AF_TY_STR, 0, "\"VARCHAR(4000)\"", NULL,
      "column type db_load creates for text"},
     {"odbc_driver", AF_TY_STR, 0, NULL, NULL, "driver name registered in odbcinst.ini"},
-    {"timeout", AF_TY_NUMBER | AF_TY_STR, 0, NULL, NULL, "exasol: connect timeout in seconds"},
+    {"timeout", AF_TY_NUMBER, 0, NULL, NULL, "exasol: connect timeout in seconds"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -1133,7 +1134,7 @@ static const af_input ora_config[] = {
 static const af_input my_config[] = {
     {"url", AF_TY_STR, 0, NULL, NULL, "mysql://user:password@host:port/database"},
     {"host", AF_TY_STR, 0, NULL, NULL, "server host"},
-    {"port", AF_TY_INT | AF_TY_STR, 0, "3306", NULL, "server port"},
+    {"port", AF_TY_INT, 0, "3306", NULL, "server port"},
     {"user", AF_TY_STR, 0, NULL, NULL, "user"},
     {"password", AF_TY_STR, 0, NULL, NULL, "password (never logged)"},
     {"database", AF_TY_STR, 0, NULL, NULL, "database"},

@@ -715,7 +715,7 @@ static const af_input pg_config[] = {
     {"url", AF_TY_STR, 0, NULL, NULL, "postgresql://user:password@host:port/dbname"},
     {"dsn", AF_TY_STR, 0, NULL, NULL, "a url or a libpq \"key=value\" connection string"},
     {"host", AF_TY_STR, 0, NULL, NULL, "server host"},
-    {"port", AF_TY_INT | AF_TY_STR, 0, "5432", NULL, "server port"},
+    {"port", AF_TY_INT, 0, "5432", NULL, "server port"},
     {"user", AF_TY_STR, 0, NULL, NULL, "role to log in as"},
     {"password", AF_TY_STR, 0, NULL, NULL, "password (never logged)"},
     {"dbname", AF_TY_STR, 0, NULL, NULL, "database"},
@@ -725,8 +725,7 @@ static const af_input pg_config[] = {
 };
 
 static const af_input pg_options[] = {
-    {"connect_timeout", AF_TY_NUMBER | AF_TY_STR, 0, "10", NULL,
-     "seconds to wait for a connection"},
+    {"connect_timeout", AF_TY_NUMBER, 0, "10", NULL, "seconds to wait for a connection"},
     {"statement_timeout", AF_TY_NUMBER | AF_TY_STR, 0, NULL, NULL,
      "seconds (number) or a PostgreSQL interval (\"5min\") per statement"},
     {"application_name", AF_TY_STR, 0, "\"afc\"", NULL, "shown in pg_stat_activity"},

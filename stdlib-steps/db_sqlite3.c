@@ -13,7 +13,6 @@
 
 #include <sqlite3.h>
 #include <stdio.h>
-#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,13 +60,12 @@ static int sq_connect(af_arena *a, const af_value *config, const af_value *optio
     double busy = 5.0;
     int ro = 0;
     af_value *v = options ? af_map_get(options, "busy_timeout") : NULL;
-    if (v && (v->type == AF_INT || v->type == AF_DOUBLE))
-        busy = v->type == AF_INT ? (double)v->u.i : v->u.d;
-    else if (v && v->type == AF_STR)
-        busy = atof(v->u.s.ptr);
+    if (v && v->type != AF_NULL && af_to_double(v, &busy) < 0)
+        return snprintf(err, errlen, "options.busy_timeout must be a number of seconds"), -1;
     v = options ? af_map_get(options, "read_only") : NULL;
     if (!v && config) v = af_map_get(config, "read_only");
-    if (v) ro = af_truthy(v) && !(v->type == AF_STR && !strcasecmp(v->u.s.ptr, "false"));
+    if (v && af_to_bool(v, &ro) < 0)
+        return snprintf(err, errlen, "read_only must be a boolean (true or false)"), -1;
     sqlite3 *h = NULL;
     int flags = (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                 SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
@@ -372,14 +370,13 @@ const af_db_ops *db_sqlite_ops(void)
 static const af_input sq_config[] = {
     {"path", AF_TY_STR, 0, NULL, NULL, "database file (created when missing)"},
     {"url", AF_TY_STR, 0, NULL, NULL, "sqlite:///relative.db, sqlite:////abs.db or :memory:"},
-    {"read_only", AF_TY_BOOL | AF_TY_STR, 0, "false", NULL, "open read-only"},
+    {"read_only", AF_TY_BOOL, 0, "false", NULL, "open read-only"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static const af_input sq_options[] = {
-    {"busy_timeout", AF_TY_NUMBER | AF_TY_STR, 0, "5", NULL,
-     "seconds to wait on a locked database"},
-    {"read_only", AF_TY_BOOL | AF_TY_STR, 0, "false", NULL, "open read-only"},
+    {"busy_timeout", AF_TY_NUMBER, 0, "5", NULL, "seconds to wait on a locked database"},
+    {"read_only", AF_TY_BOOL, 0, "false", NULL, "open read-only"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 

@@ -15,8 +15,7 @@ static const af_input inputs[] = {
     {"output", AF_TY_STR, 1, NULL, NULL, "the workbook to write (relative: under artifacts)"},
     {"targets", AF_TY_LIST, 1, NULL, NULL,
      "what to fill: source_path, mode (data_sheet|report_region), sheet, anchor or cell, ..."},
-    {"rows_threshold", AF_TY_INT | AF_TY_STR, 0, "50000", NULL,
-     "default row limit of report_region targets"},
+    {"rows_threshold", AF_TY_INT, 0, "50000", NULL, "default row limit of report_region targets"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 

@@ -54,117 +54,30 @@ static af_status bad_value(af_step *s, const char *path, const char *want, const
     return AF_FAILED;
 }
 
-static const char *skip_ws(const char *p)
-{
-    while (*p == ' ' || (*p >= '\t' && *p <= '\r'))
-        p++;
-    return p;
-}
-
-/* Python int(str): optional sign, digits with single underscores between
- * them, whitespace around. */
-static int parse_py_int(const char *p, int64_t *out)
-{
-    p = skip_ws(p);
-    int neg = 0;
-    if (*p == '+' || *p == '-') neg = *p++ == '-';
-    if (*p < '0' || *p > '9') return -1;
-    uint64_t v = 0;
-    int us = 0;
-    for (; (*p >= '0' && *p <= '9') || *p == '_'; p++) {
-        if (*p == '_') {
-            if (us) return -1;
-            us = 1;
-            continue;
-        }
-        us = 0;
-        uint64_t nv = v * 10 + (uint64_t)(*p - '0');
-        if (nv / 10 != v || nv > (uint64_t)INT64_MAX + (uint64_t)neg) return -1;
-        v = nv;
-    }
-    if (us || *skip_ws(p)) return -1;
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    return 0;
-}
-
-/* Python int(): ints, bools, floats truncated, decimal strings. Absent or
- * null gives def. Returns 0, or -1 with the failure recorded. */
+/* int(), float() and the boolean words through af_to_int, af_to_double and
+ * af_to_bool (af.h), for values nested in the map inputs. Absent gives def;
+ * null gives def for numbers and false for booleans (Python's bool(None)).
+ * 0, or -1 with the failure recorded. */
 static int co_int(af_step *s, const char *path, const af_value *v, int64_t def, int64_t *out)
 {
     *out = def;
-    if (!v || v->type == AF_NULL) return 0;
-    switch (v->type) {
-    case AF_INT:
-        *out = v->u.i;
-        return 0;
-    case AF_BOOL:
-        *out = v->u.b;
-        return 0;
-    case AF_DOUBLE:
-        if (isfinite(v->u.d) && fabs(v->u.d) < 9.2e18) {
-            *out = (int64_t)v->u.d;
-            return 0;
-        }
-        break;
-    case AF_STR:
-        if (strlen(v->u.s.ptr) == v->u.s.len && parse_py_int(v->u.s.ptr, out) == 0) return 0;
-        break;
-    default:
-        break;
-    }
+    if (!v || v->type == AF_NULL || af_to_int(v, out) == 0) return 0;
     bad_value(s, path, "an integer", v);
     return -1;
 }
 
-/* Python float(). Absent or null gives def. */
 static int co_double(af_step *s, const char *path, const af_value *v, double def, double *out)
 {
     *out = def;
-    if (!v || v->type == AF_NULL) return 0;
-    if (v->type == AF_INT) return *out = (double)v->u.i, 0;
-    if (v->type == AF_BOOL) return *out = v->u.b, 0;
-    if (v->type == AF_DOUBLE) return *out = v->u.d, 0;
-    if (v->type == AF_STR) {
-        const char *p = skip_ws(v->u.s.ptr);
-        char *end;
-        double d = strtod(p, &end);
-        if (end != p && !*skip_ws(end)) return *out = d, 0;
-    }
+    if (!v || v->type == AF_NULL || af_to_double(v, out) == 0) return 0;
     bad_value(s, path, "a number", v);
     return -1;
 }
 
-/* A boolean as af_in_bool reads one: null is false (Python bool(None)),
- * strings true/false/yes/no/on/off/y/n/1/0. Absent gives def. */
 static int co_bool(af_step *s, const char *path, const af_value *v, int def, int *out)
 {
     *out = def;
-    if (!v) return 0;
-    switch (v->type) {
-    case AF_NULL:
-        return *out = 0, 0;
-    case AF_BOOL:
-        return *out = v->u.b, 0;
-    case AF_INT:
-        return *out = v->u.i != 0, 0;
-    case AF_DOUBLE:
-        return *out = v->u.d != 0, 0;
-    case AF_STR: {
-        static const char *const yes[] = {"true", "yes", "on", "1", "y", NULL};
-        static const char *const no[] = {"false", "no", "off", "0", "n", "", NULL};
-        const char *p = skip_ws(v->u.s.ptr);
-        size_t n = strlen(p);
-        while (n && (p[n - 1] == ' ' || (p[n - 1] >= '\t' && p[n - 1] <= '\r')))
-            n--;
-        for (int i = 0; yes[i]; i++)
-            if (strlen(yes[i]) == n && !strncasecmp(p, yes[i], n)) return *out = 1, 0;
-        for (int i = 0; no[i]; i++)
-            if (strlen(no[i]) == n && !strncasecmp(p, no[i], n)) return *out = 0, 0;
-        break;
-    }
-    default:
-        break;
-    }
+    if (!v || af_to_bool(v, out) == 0) return 0;
     bad_value(s, path, "a boolean (true or false)", v);
     return -1;
 }
@@ -1047,7 +960,7 @@ static const af_output outputs[] = {
 const af_step_desc af_step_external_process = {
     .abi = AF_ABI_VERSION,
     .name = "external.process",
-    .summary = "Run an OS command with timeout, retries, output checks and idempotency",
+    .summary = "run an OS command with timeout, retries, output checks and idempotency",
     .inputs = inputs,
     .outputs = outputs,
     .resource_kinds = NULL, /* runs locally; no connector */

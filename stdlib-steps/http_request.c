@@ -31,7 +31,7 @@ static const af_input http_inputs[] = {
      "raw body text, or a mapping of form fields"},
     {"content_type", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "Content-Type of a raw body"},
     {"file", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "file to upload (under the artifacts)"},
-    {"multipart", AF_TY_BOOL | AF_TY_STR, 0, "true", NULL,
+    {"multipart", AF_TY_BOOL, 0, "true", NULL,
      "upload file as multipart/form-data; false: as the raw body"},
     {"file_field", AF_TY_STR, 0, "\"file\"", NULL, "form field name of the uploaded file"},
     {"filename", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "file name sent for the upload"},
@@ -39,10 +39,10 @@ static const af_input http_inputs[] = {
      "accepted statuses: codes or classes like \"2xx\""},
     {"save_to", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL,
      "write the response body to this file (under the artifacts)"},
-    {"timeout", AF_TY_NUMBER | AF_TY_STR | AF_TY_NULL, 0, NULL, NULL,
+    {"timeout", AF_TY_NUMBER | AF_TY_NULL, 0, NULL, NULL,
      "seconds per connect or read (default: the resource's, 30)"},
-    {"follow_redirects", AF_TY_BOOL | AF_TY_STR, 0, "false", NULL, "follow 3xx responses"},
-    {"max_body_bytes", AF_TY_INT | AF_TY_STR, 0, "1048576", NULL,
+    {"follow_redirects", AF_TY_BOOL, 0, "false", NULL, "follow 3xx responses"},
+    {"max_body_bytes", AF_TY_INT, 0, "1048576", NULL,
      "bodies up to this size become the json or text output"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
@@ -398,8 +398,8 @@ const af_step_desc af_step_http_request = {
     .run = http_run,
     .check = http_check,
     .libs = "-lcurl",
-    .help = "A status outside expected_status (default 2xx) fails the step. save_to streams "
-            "the body into a temp file beside the target, renamed only after an expected "
-            "response. Transport failures are retried as the resource's retry.max_attempts "
-            "says; statuses never are.",
+    .help = "A status outside expected_status (default 2xx) fails the step. save_to streams\n"
+            "the body into a temp file beside the target, renamed only after an expected\n"
+            "response. Transport failures are retried as the resource's retry.max_attempts\n"
+            "says; statuses never are. See afc-mail(7).",
 };

@@ -12,6 +12,8 @@
 #include "af_mail.h"
 #include "cfg.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>

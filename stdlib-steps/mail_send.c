@@ -16,10 +16,9 @@
 static const af_input mail_send_inputs[] = {
     {"resource", AF_TY_STR, 1, NULL, NULL, "mail resource (kind mail)"},
     {"to", AF_TY_STR | AF_TY_LIST, 1, NULL, NULL, "recipient address or list of addresses"},
-    {"subject", AF_TY_STR | AF_TY_NUMBER | AF_TY_BOOL, 1, NULL, NULL, "subject line (UTF-8)"},
-    {"body", AF_TY_STR | AF_TY_NUMBER | AF_TY_BOOL, 1, NULL, NULL,
-     "message body: plain text, or HTML when html is true"},
-    {"html", AF_TY_BOOL | AF_TY_STR | AF_TY_INT, 0, "false", NULL, "body is HTML"},
+    {"subject", AF_TY_STR, 1, NULL, NULL, "subject line (UTF-8)"},
+    {"body", AF_TY_STR, 1, NULL, NULL, "message body: plain text, or HTML when html is true"},
+    {"html", AF_TY_BOOL, 0, "false", NULL, "body is HTML"},
     {"text", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "plain-text alternative when html is true"},
     {"cc", AF_TY_STR | AF_TY_LIST | AF_TY_NULL, 0, NULL, NULL, "Cc recipients"},
     {"bcc", AF_TY_STR | AF_TY_LIST | AF_TY_NULL, 0, NULL, NULL,
@@ -171,7 +170,9 @@ static void mail_send_check(af_check *c, const af_value *in)
 {
     const af_value *html = af_map_get(in, "html");
     const af_value *text = af_map_get(in, "text");
-    if (text && text->type == AF_STR && html && html->type == AF_BOOL && !html->u.b)
+    int is_html = 1;
+    if (text && text->type == AF_STR && html && !af_check_is_template(c, html) &&
+        af_to_bool(html, &is_html) == 0 && !is_html)
         af_check_warning(c, "text", "`text` is only used when `html` is true");
     const af_value *to = af_map_get(in, "to");
     if (to && to->type == AF_LIST && to->u.list.n == 0)
@@ -199,7 +200,7 @@ const af_step_desc af_step_mail_send = {
     .run = mail_send_run,
     .check = mail_send_check,
     .libs = NULL,
-    .help = "Bcc recipients go only into the SMTP envelope. Attachments are paths under the "
-            "job's artifacts (or mappings {path, filename, content_type}); they are base64 "
-            "encoded and streamed, whatever their size.",
+    .help = "Bcc recipients go only into the SMTP envelope. Attachments are paths under the\n"
+            "job's artifacts (or mappings {path, filename, content_type}); they are base64\n"
+            "encoded and streamed, whatever their size. See afc-mail(7).",
 };

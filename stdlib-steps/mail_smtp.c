@@ -17,6 +17,7 @@
 #include "af_mail.h"
 #include "cfg.h"
 
+#include <errno.h>
 #include <curl/curl.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,21 +40,19 @@ typedef struct smtp {
 
 static const af_input smtp_config[] = {
     {"host", AF_TY_STR, 1, NULL, NULL, "SMTP server name or address"},
-    {"port", AF_TY_INT | AF_TY_STR, 0, "587", NULL, "SMTP port"},
-    {"username", AF_TY_STR | AF_TY_INT, 0, NULL, NULL,
-     "login name (AUTH when password is set too)"},
-    {"password", AF_TY_STR | AF_TY_INT, 0, NULL, NULL, "login password"},
-    {"starttls", AF_TY_BOOL | AF_TY_STR, 0, NULL, NULL,
-     "upgrade with STARTTLS (default: port 587)"},
-    {"ssl", AF_TY_BOOL | AF_TY_STR, 0, NULL, NULL, "implicit TLS, smtps (default: port 465)"},
+    {"port", AF_TY_INT, 0, "587", NULL, "SMTP port"},
+    {"username", AF_TY_STR, 0, NULL, NULL, "login name (AUTH when password is set too)"},
+    {"password", AF_TY_STR, 0, NULL, NULL, "login password"},
+    {"starttls", AF_TY_BOOL, 0, NULL, NULL, "upgrade with STARTTLS (default: port 587)"},
+    {"ssl", AF_TY_BOOL, 0, NULL, NULL, "implicit TLS, smtps (default: port 465)"},
     {"from_addr", AF_TY_STR, 0, NULL, NULL, "default sender (default: username)"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static const af_input smtp_options[] = {
-    {"timeout", AF_TY_NUMBER | AF_TY_STR, 0, "30", NULL, "seconds per connect or server reply"},
+    {"timeout", AF_TY_NUMBER, 0, "30", NULL, "seconds per connect or server reply"},
     {"retry", AF_TY_MAP, 0, NULL, NULL, "max_attempts: sends tried before failing (1)"},
-    {"verify_ssl", AF_TY_BOOL | AF_TY_STR, 0, "true", NULL, "verify the server's certificate"},
+    {"verify_ssl", AF_TY_BOOL, 0, "true", NULL, "verify the server's certificate"},
     {"ca_file", AF_TY_STR, 0, NULL, NULL, "PEM bundle of trusted CAs for the server's certificate"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };

@@ -17,6 +17,7 @@
 #include "cfg.h"
 #include "mime.h"
 
+#include <errno.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -43,12 +44,12 @@ static const af_input rest_config[] = {
 };
 
 static const af_input rest_options[] = {
-    {"timeout", AF_TY_NUMBER | AF_TY_STR, 0, "30", NULL, "seconds per connect or read"},
+    {"timeout", AF_TY_NUMBER, 0, "30", NULL, "seconds per connect or read"},
     {"timeouts", AF_TY_MAP, 0, NULL, NULL, "total: alias of timeout"},
-    {"verify_ssl", AF_TY_BOOL | AF_TY_STR, 0, "true", NULL, "verify the server's certificate"},
+    {"verify_ssl", AF_TY_BOOL, 0, "true", NULL, "verify the server's certificate"},
     {"ca_file", AF_TY_STR, 0, NULL, NULL, "PEM bundle of trusted CAs"},
     {"retry", AF_TY_MAP, 0, NULL, NULL, "max_attempts: retries of a transport failure (0)"},
-    {"retries", AF_TY_INT | AF_TY_STR, 0, NULL, NULL, "alias of retry.max_attempts"},
+    {"retries", AF_TY_INT, 0, NULL, NULL, "alias of retry.max_attempts"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 

@@ -26,7 +26,7 @@ static af_status run(af_step *s)
 const af_step_desc af_step_sftp_delete_files = {
     .abi = AF_ABI_VERSION,
     .name = "sftp_delete_files",
-    .summary = "Delete listed files (or empty directories) over SFTP",
+    .summary = "delete listed files (or empty directories) over SFTP",
     .inputs = inputs,
     .outputs = outputs,
     .resource_kinds = "sftp",

@@ -29,7 +29,7 @@ static af_status run(af_step *s)
 const af_step_desc af_step_sftp_download_files = {
     .abi = AF_ABI_VERSION,
     .name = "sftp_download_files",
-    .summary = "Download listed files over SFTP into a directory under the job's artifacts",
+    .summary = "download listed files over SFTP into a directory under the job's artifacts",
     .inputs = inputs,
     .outputs = outputs,
     .resource_kinds = "sftp",

@@ -1535,7 +1535,7 @@ static void d_close(af_conn *conn)
 
 static const af_input config_schema[] = {
     {"host", AF_TY_STR, 1, NULL, NULL, "server name or address"},
-    {"port", AF_TY_INT | AF_TY_STR, 0, "22", NULL, "TCP port"},
+    {"port", AF_TY_INT, 0, "22", NULL, "TCP port"},
     {"user", AF_TY_STR, 1, NULL, NULL, "login name"},
     {"password", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "password (or keyboard-interactive)"},
     {"pkey_path", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL,
@@ -1546,16 +1546,16 @@ static const af_input config_schema[] = {
      "OpenSSH known_hosts file the host key must be in"},
     {"host_key_sha256", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL,
      "pinned host key fingerprint, SHA256:<base64> or hex"},
-    {"timeout", AF_TY_NUMBER | AF_TY_STR | AF_TY_NULL, 0, "30", NULL,
+    {"timeout", AF_TY_NUMBER | AF_TY_NULL, 0, "30", NULL,
      "seconds without an answer before an operation fails"},
-    {"fsync", AF_TY_BOOL | AF_TY_STR | AF_TY_NULL, 0, "false", NULL, "same as options.fsync"},
+    {"fsync", AF_TY_BOOL | AF_TY_NULL, 0, "false", NULL, "same as options.fsync"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static const af_input options_schema[] = {
-    {"timeout", AF_TY_NUMBER | AF_TY_STR | AF_TY_NULL, 0, "30", NULL,
+    {"timeout", AF_TY_NUMBER | AF_TY_NULL, 0, "30", NULL,
      "seconds without an answer before an operation fails (wins over config.timeout)"},
-    {"fsync", AF_TY_BOOL | AF_TY_STR | AF_TY_NULL, 0, "false", NULL,
+    {"fsync", AF_TY_BOOL | AF_TY_NULL, 0, "false", NULL,
      "have the server fsync each uploaded file before it is renamed into place"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };

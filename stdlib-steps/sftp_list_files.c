@@ -12,10 +12,9 @@ static const af_input inputs[] = {
     {"remote_dir", AF_TY_STR, 1, NULL, NULL, "directory to list on the server"},
     {"pattern", AF_TY_STR, 0, "\"*\"", NULL,
      "glob on the entry name (Python fnmatch: * ? [seq] [!seq])"},
-    {"recursive", AF_TY_BOOL | AF_TY_INT | AF_TY_STR, 0, "false", NULL,
+    {"recursive", AF_TY_BOOL, 0, "false", NULL,
      "also list the files of every subdirectory (directories themselves are then left out)"},
-    {"min_count", AF_TY_INT | AF_TY_STR, 0, "1", NULL,
-     "fewer matches than this: SKIPPED with has_data false"},
+    {"min_count", AF_TY_INT, 0, "1", NULL, "fewer matches than this: SKIPPED with has_data false"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -36,7 +35,7 @@ static af_status run(af_step *s)
 const af_step_desc af_step_sftp_list_files = {
     .abi = AF_ABI_VERSION,
     .name = "sftp_list_files",
-    .summary = "List a remote directory over SFTP, filtered by a glob; SKIPPED below min_count",
+    .summary = "list a remote directory over SFTP, filtered by a glob; SKIPPED below min_count",
     .inputs = inputs,
     .outputs = outputs,
     .resource_kinds = "sftp",

@@ -26,14 +26,14 @@ static void d_close(af_conn *conn)
 static const af_input config_schema[] = {
     {"base_dir", AF_TY_STR, 1, NULL, NULL, "directory standing in for the server's root"},
     {"host", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
-    {"port", AF_TY_INT | AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
+    {"port", AF_TY_INT | AF_TY_NULL, 0, NULL, NULL, "ignored"},
     {"user", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
     {"password", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
     {"pkey_path", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
     {"passphrase", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
     {"known_hosts", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
     {"host_key_sha256", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
-    {"timeout", AF_TY_NUMBER | AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
+    {"timeout", AF_TY_NUMBER | AF_TY_NULL, 0, NULL, NULL, "ignored"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 

@@ -34,7 +34,7 @@ static af_status run(af_step *s)
 const af_step_desc af_step_sftp_upload_files = {
     .abi = AF_ABI_VERSION,
     .name = "sftp_upload_files",
-    .summary = "Upload files over SFTP in parallel, atomically, with a manifest for resume",
+    .summary = "upload files over SFTP in parallel, atomically, with a manifest for resume",
     .inputs = inputs,
     .outputs = outputs,
     .resource_kinds = "sftp",

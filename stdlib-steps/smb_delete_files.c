@@ -26,7 +26,7 @@ static af_status run(af_step *s)
 const af_step_desc af_step_smb_delete_files = {
     .abi = AF_ABI_VERSION,
     .name = "smb_delete_files",
-    .summary = "Delete listed files (or empty directories) on a Windows share",
+    .summary = "delete listed files (or empty directories) on a Windows share",
     .inputs = inputs,
     .outputs = outputs,
     .resource_kinds = "smb",

@@ -28,7 +28,7 @@ static af_status run(af_step *s)
 const af_step_desc af_step_smb_download_files = {
     .abi = AF_ABI_VERSION,
     .name = "smb_download_files",
-    .summary = "Download listed files from a Windows share into the job's artifacts",
+    .summary = "download listed files from a Windows share into the job's artifacts",
     .inputs = inputs,
     .outputs = outputs,
     .resource_kinds = "smb",

@@ -739,16 +739,16 @@ static const af_input config_schema[] = {
     {"user", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "same as username"},
     {"password", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "password"},
     {"domain", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "domain (workgroup) of the user"},
-    {"port", AF_TY_INT | AF_TY_STR, 0, "445", NULL, "TCP port"},
+    {"port", AF_TY_INT, 0, "445", NULL, "TCP port"},
     {"server_name", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "accepted for pysmb; not needed"},
     {"client_name", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "accepted for pysmb; not needed"},
-    {"timeout", AF_TY_NUMBER | AF_TY_STR | AF_TY_NULL, 0, "30", NULL,
+    {"timeout", AF_TY_NUMBER | AF_TY_NULL, 0, "30", NULL,
      "seconds without an answer before an operation fails"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static const af_input options_schema[] = {
-    {"timeout", AF_TY_NUMBER | AF_TY_STR | AF_TY_NULL, 0, "30", NULL,
+    {"timeout", AF_TY_NUMBER | AF_TY_NULL, 0, "30", NULL,
      "seconds without an answer before an operation fails (wins over config.timeout)"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };

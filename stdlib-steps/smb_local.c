@@ -31,10 +31,10 @@ static const af_input config_schema[] = {
     {"user", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
     {"password", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
     {"domain", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
-    {"port", AF_TY_INT | AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
+    {"port", AF_TY_INT | AF_TY_NULL, 0, NULL, NULL, "ignored"},
     {"server_name", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
     {"client_name", AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
-    {"timeout", AF_TY_NUMBER | AF_TY_STR | AF_TY_NULL, 0, NULL, NULL, "ignored"},
+    {"timeout", AF_TY_NUMBER | AF_TY_NULL, 0, NULL, NULL, "ignored"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 

@@ -30,7 +30,7 @@ static af_status run(af_step *s)
 const af_step_desc af_step_smb_upload_files = {
     .abi = AF_ABI_VERSION,
     .name = "smb_upload_files",
-    .summary = "Upload files to a Windows share, each through a temporary name",
+    .summary = "upload files to a Windows share, each through a temporary name",
     .inputs = inputs,
     .outputs = outputs,
     .resource_kinds = "smb",

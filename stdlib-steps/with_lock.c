@@ -53,7 +53,7 @@ static af_status run(af_step *s)
 }
 
 static const af_input inputs[] = {
-    {"lock_key", AF_TY_STR | AF_TY_NUMBER, 1, NULL, NULL,
+    {"lock_key", AF_TY_STR, 1, NULL, NULL,
      "name of the lock: what is being protected (\"export:orders\"), not who runs"},
     {"ttl_seconds", AF_TY_NUMBER | AF_TY_NULL, 0, "600", NULL,
      "seconds after which a lock left by a crashed run expires; above the worst-case run time"},
@@ -70,7 +70,7 @@ static const af_output outputs[] = {
 const af_step_desc af_step_with_lock = {
     .abi = AF_ABI_VERSION,
     .name = "with_lock",
-    .summary = "Run one step while holding a named lock in the state store",
+    .summary = "run one step while holding a named lock in the state store",
     .inputs = inputs,
     .outputs = outputs,
     .resource_kinds = NULL, /* the lock lives in the state store, not a connector */

@@ -316,34 +316,8 @@ int af__cfg_int(const af_value *m, const char *key, int64_t def, int64_t *out, c
     const af_value *v = af_map_get(m, key);
     *out = def;
     if (!v || v->type == AF_NULL) return 0;
-    switch (v->type) {
-    case AF_BOOL:
-        *out = v->u.b;
-        return 0;
-    case AF_INT:
-        *out = v->u.i;
-        return 0;
-    case AF_DOUBLE:
-        if (v->u.d != v->u.d || v->u.d > 9.2e18 || v->u.d < -9.2e18) break;
-        *out = (int64_t)v->u.d;
-        return 0;
-    case AF_STR: {
-        const char *s = v->u.s.ptr;
-        char *end;
-        while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
-            s++;
-        errno = 0;
-        long long x = strtoll(s, &end, 10);
-        if (end == s || errno) break;
-        while (*end == ' ' || (*end >= '\t' && *end <= '\r'))
-            end++;
-        if (*end) break;
-        *out = x;
-        return 0;
-    }
-    default:
-        break;
-    }
+    if (af_to_int(v, out) == 0) return 0;
+    *out = def;
     return af__err(err, errlen, "config.%s: expected an integer, got %s", key,
                    af_type_name(v->type));
 }
@@ -354,28 +328,8 @@ int af__cfg_double(const af_value *m, const char *key, double def, double *out, 
     const af_value *v = af_map_get(m, key);
     *out = def;
     if (!v || v->type == AF_NULL) return 0;
-    switch (v->type) {
-    case AF_BOOL:
-        *out = v->u.b;
-        return 0;
-    case AF_INT:
-        *out = (double)v->u.i;
-        return 0;
-    case AF_DOUBLE:
-        *out = v->u.d;
-        return 0;
-    case AF_STR: {
-        char *end;
-        double d = strtod(v->u.s.ptr, &end);
-        while (*end == ' ' || (*end >= '\t' && *end <= '\r'))
-            end++;
-        if (end == v->u.s.ptr || *end) break;
-        *out = d;
-        return 0;
-    }
-    default:
-        break;
-    }
+    if (af_to_double(v, out) == 0) return 0;
+    *out = def;
     return af__err(err, errlen, "config.%s: expected a number, got %s", key, af_type_name(v->type));
 }
 
@@ -384,20 +338,8 @@ int af__cfg_bool(const af_value *m, const char *key, int def, int *out, char *er
     const af_value *v = af_map_get(m, key);
     *out = def;
     if (!v || v->type == AF_NULL) return 0;
-    if (v->type == AF_BOOL || v->type == AF_INT || v->type == AF_DOUBLE) {
-        *out = af_truthy(v);
-        return 0;
-    }
-    if (v->type == AF_STR) {
-        static const char *const yes[] = {"true", "yes", "on", "1", NULL};
-        static const char *const no[] = {"false", "no", "off", "0", NULL};
-        for (int i = 0; yes[i]; i++) {
-            if (!strcasecmp(v->u.s.ptr, yes[i]) || !strcasecmp(v->u.s.ptr, no[i])) {
-                *out = !strcasecmp(v->u.s.ptr, yes[i]);
-                return 0;
-            }
-        }
-    }
+    if (af_to_bool(v, out) == 0) return 0;
+    *out = def;
     return af__err(err, errlen, "config.%s: expected a boolean, got '%s'", key,
                    v->type == AF_STR ? v->u.s.ptr : af_type_name(v->type));
 }
@@ -619,7 +561,12 @@ static int walk_dir(walk *w, const char *cur, const char *rel_prefix, int depth)
         return -1;
     }
     if (x->ops->list(x->h, x->a, cur, &ents, &n, err, sizeof err) < 0) {
-        snprintf(x->err, sizeof x->err, "cannot list '%s': %s", cur, err);
+        /* the built-in drivers already say "cannot list 'DIR': ..."; say it once */
+        const char *head = af_sprintf(x->a, "cannot list '%s'", cur);
+        if (!strncmp(err, head, strlen(head)))
+            snprintf(x->err, sizeof x->err, "%s", err);
+        else
+            snprintf(x->err, sizeof x->err, "%s: %s", head, err);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -728,7 +675,11 @@ int af__xfer_file_entry(af__xfer *x, const af_value *f, size_t i, const char **p
     }
     *rel = as_str(x->a, af_map_get(f, "rel_path"));
     if (!*rel || !**rel) *rel = af__path_base(*path);
-    *is_dir = af_truthy(af_map_get(f, "is_dir") ? af_map_get(f, "is_dir") : af_null());
+    const af_value *d = af_map_get(f, "is_dir");
+    if (d && af_to_bool(d, is_dir) < 0) {
+        snprintf(x->err, sizeof x->err, "files[%zu]: is_dir must be a boolean (true or false)", i);
+        return -1;
+    }
     return 0;
 }
 
@@ -1138,7 +1089,9 @@ int af__xfer_upload_smb(af__xfer *x, const char *const *local, size_t n, const c
             snprintf(x->err, sizeof x->err, "cancelled");
             return -1;
         }
-        const char *remote = af_sprintf(x->a, "%s/%s", remote_dir, local_name(x->a, local[i]));
+        /* joined as listings join, so "DATA:/" gives DATA:/f and a UNC directory
+         * a UNC path (the reference's plain "%s/%s" made DATA://f, \\s\d/f) */
+        const char *remote = af__smb_join(x->a, remote_dir, local_name(x->a, local[i]));
         if (x->ops->upload(x->h, local[i], remote, x->ctl, err, sizeof err) < 0) {
             snprintf(x->err, sizeof x->err, "cannot upload '%s' to '%s': %s", local[i], remote,
                      err);

@@ -56,15 +56,15 @@ int af__safe_dest(af_arena *a, const char *base, const char *rel, const char **o
  * the root stays at the root). */
 const char *af__norm_abs(af_arena *a, const char *path);
 
-/* Config values (resource config/options maps) coerced like Python's str(),
- * int() and float(). A missing key or null gives the default; a value that
- * does not convert fails with "config.KEY: ..." in err. */
+/* Config values (resource config/options maps): str() of any scalar, and
+ * af_to_int, af_to_double and af_to_bool (af.h), the rules of the typed
+ * input readers. A missing key or null gives the default; a value that does
+ * not convert fails with "config.KEY: ..." in err. */
 const char *af__cfg_str(af_arena *a, const af_value *m, const char *key);
 int af__cfg_int(const af_value *m, const char *key, int64_t def, int64_t *out, char *err,
                 size_t errlen);
 int af__cfg_double(const af_value *m, const char *key, double def, double *out, char *err,
                    size_t errlen);
-/* true/false, numbers, and yes/no/on/off/1/0 in any case. */
 int af__cfg_bool(const af_value *m, const char *key, int def, int *out, char *err, size_t errlen);
 /* options.timeout, else config.timeout, else def; must be > 0. */
 int af__cfg_timeout(const af_value *config, const af_value *options, double def, double *out,

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <strings.h>
 
 static void step_log(void *ud, af_level lvl, const char *event, const af_kv *fields)
 {
@@ -67,18 +66,16 @@ static int local_path(af_step *s, const char *what, const char *p, const char **
     return 0;
 }
 
-/* A boolean inside a map input, read like af_in_bool. */
-static int nested_bool(const af_value *v, int def)
+/* A boolean inside a map input (parallelism.enabled), read like af_in_bool:
+ * absent or null gives def. 0, or -1 with the failure recorded. */
+static int nested_bool(af_step *s, const af_value *map, const char *key, int def, int *out)
 {
-    if (!v || v->type == AF_NULL) return def;
-    if (v->type == AF_STR) {
-        const char *t = v->u.s.ptr;
-        if (!strcasecmp(t, "false") || !strcasecmp(t, "no") || !strcasecmp(t, "off") ||
-            !strcmp(t, "0") || !*t)
-            return 0;
-        return 1;
-    }
-    return af_truthy(v);
+    const af_value *v = af_map_get(map, key);
+    *out = def;
+    if (!v || v->type == AF_NULL) return 0;
+    if (af_to_bool(v, out) == 0) return 0;
+    af_fail(s, "input 'parallelism.%s' must be a boolean (true or false)", key);
+    return -1;
 }
 
 af_status af__xfer_list_step(af_step *s, const char *kind)
@@ -144,8 +141,10 @@ af_status af__xfer_sftp_upload_step(af_step *s)
     const af_value *p = af_in(s, "parallelism");
     if (p && p->type != AF_MAP && p->type != AF_NULL)
         return af_fail(s, "input 'parallelism' must be a map, got %s", af_type_name(p->type));
-    int enabled = nested_bool(af_map_get(p, "enabled"), 1);
-    int fail_fast = nested_bool(af_map_get(p, "fail_fast"), 1);
+    int enabled, fail_fast;
+    if (nested_bool(s, p, "enabled", 1, &enabled) < 0 ||
+        nested_bool(s, p, "fail_fast", 1, &fail_fast) < 0)
+        return AF_FAILED;
     int64_t workers;
     char err[256];
     if (af__cfg_int(p, "workers", 8, &workers, err, sizeof err) < 0)

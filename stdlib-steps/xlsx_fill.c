@@ -13,8 +13,10 @@
  * text.
  *
  * Target options are read the way the reference reads them from a Python
- * dict: `bool(x)` for flags, `int(x)` for numbers, `str(x or default)` for
- * choices, so a flow behaves the same under both implementations.
+ * dict: `int(x)` for numbers, `str(x or default)` for choices, so a flow
+ * behaves the same under both implementations. Flags are the exception:
+ * they follow af_to_bool, the rule of every boolean input (the strings
+ * false/no/off/0 are false; the reference's bool("false") was true).
  */
 #include "xlsx_int.h"
 
@@ -609,6 +611,16 @@ static int tfail(fill *f, const char *fmt, ...)
     return -1;
 }
 
+/* A flag of target t (anchor_clear, header_bold, ...) read with af_to_bool:
+ * def when the key is absent, false for null. 0, or -1 naming the key. */
+static int flag(fill *f, const af_value *t, const char *key, int def, int *out)
+{
+    const af_value *v = get(t, key);
+    *out = def;
+    if (!v || af_to_bool(v, out) == 0) return 0;
+    return tfail(f, "%s must be a boolean (true or false), not %s", key, pyrepr(f->a, v));
+}
+
 /* Wraps an error from a cell write with the cell it was about. */
 static int cell_fail(fill *f, uint32_t row, uint32_t col, const char *msg)
 {
@@ -671,7 +683,9 @@ typedef struct layout {
 /* anchor_clear: after the anchor is resolved, before anything moves */
 static int anchor_clear(fill *f, layout *L)
 {
-    if (!truthy(get(L->t, "anchor_clear")) || !L->anchor || !*L->anchor) return 0;
+    int on;
+    if (flag(f, L->t, "anchor_clear", 0, &on) < 0) return -1;
+    if (!on || !L->anchor || !*L->anchor) return 0;
     const char *mode = choice(f->a, get(L->t, "anchor_clear_mode"), "cell");
     if (strcmp(mode, "cell") && strcmp(mode, "row"))
         return tfail(f, "invalid anchor_clear_mode=%s", mode);
@@ -735,22 +749,16 @@ static int read_cast(fill *f, const af_value *t, const schema *sc, int *cast, co
 
 /* layout: anchor_is_marker, r0, template_has_header, from the defaults of
  * the step and mode (report_mode: excel_fill_from_file's report_region) */
-static void read_layout(fill *f, layout *L, int from_file, int report_mode)
+static int read_layout(fill *f, layout *L, int from_file, int report_mode)
 {
     const af_value *t = L->t;
     L->named = L->anchor && *L->anchor && xlsx_name_global(f->b, L->anchor) != NULL;
     int anchored = L->anchor && *L->anchor;
-    if (has(t, "anchor_is_marker"))
-        L->marker = truthy(get(t, "anchor_is_marker"));
-    else if (from_file)
-        L->marker = anchored && !L->named && report_mode;
-    else
-        L->marker = anchored && !L->named;
+    int def = from_file ? anchored && !L->named && report_mode : anchored && !L->named;
+    if (flag(f, t, "anchor_is_marker", def, &L->marker) < 0) return -1;
     L->r0 = L->at.row + (L->marker ? 1 : 0);
-    if (has(t, "template_has_header"))
-        L->tmpl_header = truthy(get(t, "template_has_header"));
-    else
-        L->tmpl_header = anchored && L->marker && (!from_file || report_mode);
+    def = anchored && L->marker && (!from_file || report_mode);
+    return flag(f, t, "template_has_header", def, &L->tmpl_header);
 }
 
 typedef struct styling {
@@ -772,7 +780,7 @@ static int read_styling(fill *f, const af_value *t, styling *st)
     if (has(t, "style_row_offset") &&
         pyint(f->a, get(t, "style_row_offset"), &st->offset, f->err, f->errlen) < 0)
         return -1;
-    st->clear = truthy(get(t, "clear_style_row"));
+    if (flag(f, t, "clear_style_row", 0, &st->clear) < 0) return -1;
     st->copy = !strcmp(st->mode, "copy_row");
     return 0;
 }
@@ -903,8 +911,7 @@ static int small_target(fill *f, const af_value *t, af_value *written)
     if (strcmp(hstyle, "template") && strcmp(hstyle, "style_row"))
         return tfail(f, "invalid header_style=%s", hstyle);
 
-    read_layout(f, &L, 0, 0);
-    if (anchor_clear(f, &L) < 0) return -1;
+    if (read_layout(f, &L, 0, 0) < 0 || anchor_clear(f, &L) < 0) return -1;
 
     /* rows and header */
     size_t nrows = truthy(rows) ? rows->u.list.n : 0;
@@ -994,9 +1001,9 @@ static int small_target(fill *f, const af_value *t, af_value *written)
         char e[128];
         if (!none(hcw) && pyint(a, hcw, &w, e, sizeof e) < 0)
             w = (int64_t)(nheader > width ? nheader : width);
-        if (!has(t, "header_clear") || truthy(get(t, "header_clear"))) {
-            if (w > 0 && clear_segment(f, sh, L.r0, c0, w) < 0) return -1;
-        }
+        int hclear;
+        if (flag(f, t, "header_clear", 1, &hclear) < 0) return -1;
+        if (hclear && w > 0 && clear_segment(f, sh, L.r0, c0, w) < 0) return -1;
     }
 
     size_t total = (write_header || reserve ? 1 : 0) + nrows;
@@ -1318,13 +1325,18 @@ static int file_target(fill *f, const af_value *t, af_value *written)
     int read_header;
     const char *hmode;
     if (has(t, "include_header")) { /* legacy spelling */
-        const af_value *ih = get(t, "include_header");
-        read_header = truthy(ih);
+        if (flag(f, t, "include_header", 0, &read_header) < 0) return -1;
         hmode = read_header ? "append" : "template";
     } else {
-        read_header = !has(t, "read_header") || truthy(get(t, "read_header"));
+        if (flag(f, t, "read_header", 1, &read_header) < 0) return -1;
         hmode = choice(a, get(t, "header_mode"), report ? "template" : "append");
     }
+    /* the other flags now, before anything needs cleaning up */
+    int fail_on, hclear, freeze, autofilter, bold;
+    if (flag(f, t, "fail_on_threshold", 1, &fail_on) < 0 ||
+        flag(f, t, "header_clear", 1, &hclear) < 0 || flag(f, t, "freeze_panes", 1, &freeze) < 0 ||
+        flag(f, t, "autofilter", 1, &autofilter) < 0 || flag(f, t, "header_bold", 1, &bold) < 0)
+        return -1;
     if (strcmp(hmode, "template") && strcmp(hmode, "override") && strcmp(hmode, "append"))
         return tfail(f, "invalid header_mode=%s", hmode);
     const char *hstyle = choice(a, get(t, "header_style"), "template");
@@ -1343,7 +1355,9 @@ static int file_target(fill *f, const af_value *t, af_value *written)
     if (read_char_opt(f, "escapechar", file_opt(t, "escapechar"), NULL, 1, &s.d.escapechar) < 0)
         return -1;
     const af_value *dq = file_opt(t, "doublequote");
-    s.d.doublequote = dq ? truthy(dq) : 1;
+    s.d.doublequote = 1;
+    if (dq && af_to_bool(dq, &s.d.doublequote) < 0)
+        return tfail(f, "doublequote must be a boolean (true or false), not %s", pyrepr(a, dq));
     const af_value *qv = file_opt(t, "quoting");
     int q = qv ? af_csv_quoting_parse(pystr(a, qv)) : AF_CSV_QUOTE_MINIMAL;
     s.d.quoting = q < 0 ? AF_CSV_QUOTE_MINIMAL : (af_csv_quoting)q;
@@ -1418,8 +1432,7 @@ static int file_target(fill *f, const af_value *t, af_value *written)
     const char *insert = choice(a, get(t, "insert"), report ? "below" : "replace");
     if (strcmp(insert, "below") && strcmp(insert, "replace"))
         return tfail(f, "invalid insert=%s", insert);
-    read_layout(f, &L, 1, report);
-    if (anchor_clear(f, &L) < 0) return -1;
+    if (read_layout(f, &L, 1, report) < 0 || anchor_clear(f, &L) < 0) return -1;
     styling st;
     if (read_styling(f, t, &st) < 0) return -1;
 
@@ -1470,7 +1483,6 @@ static int file_target(fill *f, const af_value *t, af_value *written)
 
     int64_t nrows_data = 0;
     if (report) {
-        int fail_on = !has(t, "fail_on_threshold") || truthy(get(t, "fail_on_threshold"));
         if (provided >= 0) {
             nrows_data = provided;
         } else {
@@ -1515,9 +1527,7 @@ static int file_target(fill *f, const af_value *t, af_value *written)
         const af_value *hcw = get(t, "header_clear_width");
         char e2[128];
         if (!none(hcw) && pyint(a, hcw, &w, e2, sizeof e2) < 0) w = (int64_t)nhdr;
-        if ((!has(t, "header_clear") || truthy(get(t, "header_clear"))) && w > 0 &&
-            clear_segment(f, sh, L.r0, c0, w) < 0)
-            goto done;
+        if (hclear && w > 0 && clear_segment(f, sh, L.r0, c0, w) < 0) goto done;
     }
     int64_t rows_written = 0;
     uint32_t width = 0;
@@ -1611,16 +1621,15 @@ static int file_target(fill *f, const af_value *t, af_value *written)
         if (overlap_check(f, &r) < 0) goto done;
     }
     if (!report) {
-        if (!has(t, "freeze_panes") || truthy(get(t, "freeze_panes"))) {
+        if (freeze) {
             uint32_t fr = L.r0 + (write_header ? 1 : 0);
             xlsx_cell_touch(sh, fr, c0);
             xlsx_sheet_freeze(sh, fr, c0);
         }
-        if ((!has(t, "autofilter") || truthy(get(t, "autofilter"))) && rows_written > 0 &&
-            width > 0 && write_header)
+        if (autofilter && rows_written > 0 && width > 0 && write_header)
             xlsx_sheet_autofilter(sh, L.r0, c0, (uint32_t)(L.r0 + rows_written - 1),
                                   c0 + width - 1);
-        if ((!has(t, "header_bold") || truthy(get(t, "header_bold"))) && write_header)
+        if (bold && write_header)
             for (uint32_t j = 0; j < width; j++)
                 xlsx_cell_set_style(sh, L.r0, c0 + j,
                                     xlsx_style_bold(b, xlsx_cell_style(sh, L.r0, c0 + j)));

@@ -9,6 +9,8 @@
 #   expect_rc N                      the last run's exit status
 #   expect_err_has TEXT              stderr of the last run contains TEXT
 #   expect_out_has TEXT              stdout of the last run contains TEXT
+#   expect_err_line LINE             stderr of the last run has exactly this line
+#   expect_err_lacks TEXT            stderr of the last run does not contain TEXT
 #   expect_rows SQL EXPECTED         sqlite3 rows of the state db ($WORK/state.db)
 #   expect_file PATH [CONTENT]       file exists (and has exactly CONTENT)
 #   expect_no_file PATH
@@ -40,6 +42,7 @@ expect_rc() {
 
 expect_err_has() { grep -qF -- "$1" "$WORK/err" || { tail -30 "$WORK/err" >&2; fail "stderr lacks: $1"; }; }
 expect_out_has() { grep -qF -- "$1" "$WORK/out" || { cat "$WORK/out" >&2; fail "stdout lacks: $1"; }; }
+expect_err_line() { grep -qxF -- "$1" "$WORK/err" || { grep "error" "$WORK/err" | tail -20 >&2; fail "stderr lacks the line: $1"; }; }
 expect_err_lacks() { ! grep -qF -- "$1" "$WORK/err" || fail "stderr has: $1"; }
 
 expect_rows() {

@@ -42,19 +42,23 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+umod() { # usermod ARGS, waited for
+    # usermod refuses while a process runs as the user: the session
+    # processes of a server stopped just before may still be ending
+    local i
+    for i in $(seq 100); do
+        usermod "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    usermod "$@" >/dev/null
+}
+
 ensure_user() { # name home
     if ! id "$1" >/dev/null 2>&1; then
         useradd -M -d "$2" -s /bin/sh "$1"
-        return
+    else
+        umod -d "$2" "$1"
     fi
-    # usermod refuses while a process of the user lives on, such as the
-    # session of an sshd that is still shutting down: wait for it a little
-    local i
-    for i in $(seq 1 50); do
-        usermod -d "$2" "$1" >/dev/null 2>&1 && return
-        sleep 0.2
-    done
-    usermod -d "$2" "$1" # the last try reports why
 }
 
 start() {
@@ -77,7 +81,7 @@ start() {
     ensure_user "$pw_user" "$d/home/$pw_user"
     ensure_user "$key_user" "$d/home/$key_user"
     echo "$pw_user:$pw_pass" | chpasswd
-    usermod -p '*' "$key_user" >/dev/null # no password: keys only
+    umod -p '*' "$key_user" # no password: keys only
     for u in "$pw_user" "$key_user"; do
         mkdir -p "$d/home/$u"
         chown "$u:" "$d/home/$u"
