@@ -47,7 +47,7 @@ all: $(AFC) $(LIBAFRT) $(INC_OUT) $(B)/lib/afc/libgcc.path
 
 $(B)/obj/%.o: %.c $(HEADERS) runtime/af_int.h compiler/afc.h $(wildcard stdlib-steps/*.h runtime/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(XML2_CFLAGS) $(SMB_CFLAGS) -Icompiler -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(XML2_CFLAGS) $(SMB_CFLAGS) -Icompiler -Istdlib-steps -c $< -o $@
 
 $(LIBAFRT): $(RT_OBJ) $(STEP_OBJ)
 	@mkdir -p $(dir $@)

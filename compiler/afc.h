@@ -357,6 +357,8 @@ typedef struct afc_manifest {
     int enterprise;
     const char *id;              /* bundle.id */
     const char *source_type;     /* filesystem | sftp | smb | db | rest */
+    const char *source_resource; /* bundle.source.resource (remote sources) */
+    const char *base_path;       /* bundle.source.base_path as written */
     const char *fetch_policy;    /* cache_check | always */
     const char *flows_dir, *profiles_file, *plugins_dir, *entry_flow; /* root-relative */
     afc_pos flows_dir_pos, profiles_file_pos, plugins_dir_pos, entry_flow_pos, source_pos;
@@ -400,6 +402,18 @@ int afc_is_manifest(const afc_node *root);
  * it is too broken to go on. */
 afc_manifest *afc_spec_manifest(af_arena *a, afc_diags *d, const afc_node *root,
                                 const char *path);
+
+/* ---- fetch.c: remote bundle sources ---------------------------------------------- */
+
+/* For an sftp or smb source: opens the manifest resource it names with the
+ * same driver the steps use (config templates rendered with the process
+ * environment), lists base_path recursively and downloads it into afc's
+ * cache (fetch_policy cache_check reuses the cache while the remote listing
+ * is unchanged; always downloads anew). Returns the local copy's directory,
+ * or NULL after reporting. */
+const char *afc_fetch_bundle(af_arena *a, afc_diags *d, const afc_catalog *cat,
+                             const afc_manifest *m);
+
 /* Reads and checks the whole bundle of the manifest at path: the manifest,
  * profiles, plugins (added to cat), env files, assets and every flow to
  * build (all of flows_dir and entry_flow; only `only_flow` when given).

@@ -17,8 +17,8 @@
  * each run.
  *
  * The bundle root is the manifest's directory joined with
- * bundle.source.base_path (filesystem sources; sftp and smb sources are
- * reported as not supported yet). Layout paths, entry_flow and relative env
+ * bundle.source.base_path for filesystem sources; sftp and smb sources are
+ * fetched into afc's cache first (fetch.c). Layout paths, entry_flow and relative env
  * files are relative to the root and may not leave it.
  */
 #include "afc.h"
@@ -181,6 +181,7 @@ static void spec_source(afc_diags *d, afc_manifest *m, const afc_node *n, afc_po
             snprintf(what, sizeof what, "bundle.source.%s", *k);
             const char *v = afc_want_nonempty_str(d, x, what);
             if (v && !strcmp(*k, "base_path")) *base_path = v;
+            if (v && !strcmp(*k, "resource")) m->source_resource = v;
             if (v && fs && strcmp(*k, "base_path"))
                 afc_warning(d, afc_key_pos(n, *k, n->pos),
                             "bundle.source.%s is ignored for source type "
@@ -420,6 +421,7 @@ afc_manifest *afc_spec_manifest(af_arena *a, afc_diags *d, const afc_node *root,
     const char *dir = !slash          ? "."
                       : slash == path ? "/"
                                       : af_strndup(a, path, (size_t)(slash - path));
+    m->base_path = base_path;
     m->root_dir = join(a, dir, base_path ? base_path : ".");
     return m;
 }
@@ -1122,10 +1124,15 @@ afc_bundle *afc_bundle_load(af_arena *a, afc_diags *d, afc_catalog *cat, const c
     b.b = bundle;
     b.m = m;
     b.cat = cat;
-    if (strcmp(m->source_type, "filesystem")) {
+    if (!strcmp(m->source_type, "sftp") || !strcmp(m->source_type, "smb")) {
+        /* fetched at build time through the same drivers the steps use */
+        const char *local = afc_fetch_bundle(a, d, cat, m);
+        if (!local) return NULL;
+        m->root_dir = local;
+    } else if (strcmp(m->source_type, "filesystem")) {
         afc_error(d, m->source_type_pos,
-                  "bundle.source.type '%s' is not supported yet: afc "
-                  "builds bundles from the filesystem",
+                  "bundle.source.type '%s' is not supported: afc fetches bundles from the "
+                  "filesystem, sftp and smb",
                   m->source_type);
         afc_note(d, m->source_type_pos,
                  "copy the bundle to this machine and use source: {type: "

@@ -20,7 +20,7 @@ libs="build/lib/afc/libafrt.a -L/usr/lib/x86_64-linux-gnu/samba $(sh tools/step-
       -lyaml -ltcc -ldl -lsqlite3 -lcrypto -lm -lpthread -Wl,-rpath,/usr/lib/x86_64-linux-gnu/samba"
 log=$out/fuzz.log
 if ! clang -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-        -fno-sanitize-recover=undefined -Iruntime/include -Iruntime -Icompiler \
+        -fno-sanitize-recover=undefined -Iruntime/include -Iruntime -Icompiler -Istdlib-steps \
         $(pkg-config --cflags libxml-2.0 smbclient 2>/dev/null) \
         tests/fuzz/fuzz_frontend.c $srcs $libs -o "$out/fuzz_frontend" >"$log" 2>&1; then
     echo "not ok - fuzz/frontend"

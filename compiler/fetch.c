@@ -1,0 +1,247 @@
+/*
+ * fetch.c - bundles kept on an SFTP server or an SMB share.
+ *
+ * A manifest whose bundle.source is {type: sftp|smb, resource: R,
+ * base_path: DIR} names one of its own resources; afc opens it with the
+ * very driver the flow steps use (libssh2 or libsmbclient, from the
+ * catalog), lists DIR recursively and downloads it into its cache. The rest
+ * of the build then reads the local copy as a filesystem bundle, so the
+ * fingerprint covers exactly the files that were fetched. Resource
+ * templates are rendered with the process environment (env roots only, as
+ * at run time); secrets decoding is a run-time matter and is not applied.
+ */
+#include "afc.h"
+#include "af_int.h"
+#include "af_remote.h"
+#include "xfer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char *const ENV_ROOTS[] = {"env", NULL};
+
+/* Renders every template string of v with env only (as resources are at
+ * run time). Returns 0, or -1 with err. */
+static int render(af_arena *a, const af_value *v, const af_value *scope, af_value **out,
+                  char *err, size_t errlen)
+{
+    if (v->type == AF_STR) {
+        af_tmpl *t;
+        int rc = af_tmpl_parse(a, v->u.s.ptr, v->u.s.len, ENV_ROOTS, &t, NULL, err, errlen);
+        if (rc < 0) return -1;
+        if (rc == 0) {
+            *out = (af_value *)v;
+            return 0;
+        }
+        return af_tmpl_render(a, t, scope, out, NULL, err, errlen);
+    }
+    if (v->type == AF_MAP) {
+        af_value *m = af_map(a);
+        for (size_t i = 0; i < v->u.map.n; i++) {
+            af_value *it;
+            if (render(a, v->u.map.pairs[i].val, scope, &it, err, errlen) < 0) return -1;
+            af_map_set(a, m, v->u.map.pairs[i].key, it);
+        }
+        *out = m;
+        return 0;
+    }
+    if (v->type == AF_LIST) {
+        af_value *l = af_list(a);
+        for (size_t i = 0; i < v->u.list.n; i++) {
+            af_value *it;
+            if (render(a, v->u.list.items[i], scope, &it, err, errlen) < 0) return -1;
+            af_list_push(a, l, it);
+        }
+        *out = l;
+        return 0;
+    }
+    *out = (af_value *)v;
+    return 0;
+}
+
+/* Where fetched bundles are kept: $AFC_BUNDLE_CACHE, else the user's cache. */
+static const char *cache_root(af_arena *a)
+{
+    const char *e = getenv("AFC_BUNDLE_CACHE");
+    if (e && *e) return af_strdup(a, e);
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg) return af_sprintf(a, "%s/afc/bundles", xdg);
+    if (home && *home) return af_sprintf(a, "%s/.cache/afc/bundles", home);
+    return af_sprintf(a, "/tmp/afc-bundles-%d", (int)getuid());
+}
+
+/* The listing that decides whether the cache is current: one line per file,
+ * rel_path, size and mtime, in the engine's (sorted) order. */
+static char *listing_text(af_arena *a, const af_value *files)
+{
+    af_buf b = {0};
+    for (size_t i = 0; i < files->u.list.n; i++) {
+        const af_value *f = files->u.list.items[i];
+        const af_value *rel = af_map_get(f, "rel_path"), *size = af_map_get(f, "size"),
+                       *mtime = af_map_get(f, "mtime");
+        af_buf_puts(&b, rel && rel->type == AF_STR ? rel->u.s.ptr : "?");
+        af_buf_putc(&b, '\t');
+        if (size) af_py_str(&b, size);
+        af_buf_putc(&b, '\t');
+        if (mtime) af_py_str(&b, mtime);
+        af_buf_putc(&b, '\n');
+    }
+    char *s = af_strdup(a, af_buf_cstr(&b));
+    af_buf_free(&b);
+    return s;
+}
+
+static char *read_small(af_arena *a, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    af_buf b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) af_buf_put(&b, chunk, n);
+    fclose(f);
+    char *s = af_strdup(a, af_buf_cstr(&b));
+    af_buf_free(&b);
+    return s;
+}
+
+static void xlog(void *ud, af_level lvl, const char *event, const af_kv *fields)
+{
+    af_conn *c = ud;
+    af_conn_log(c, lvl, event, fields);
+}
+
+const char *afc_fetch_bundle(af_arena *a, afc_diags *d, const afc_catalog *cat,
+                             const afc_manifest *m)
+{
+    afc_pos where = m->source_type_pos;
+    int smb = !strcmp(m->source_type, "smb");
+    const afc_resource *res = NULL;
+    for (size_t i = 0; i < m->nresources; i++)
+        if (m->resources[i].name && m->source_resource &&
+            !strcmp(m->resources[i].name, m->source_resource))
+            res = &m->resources[i];
+    if (!res) {
+        afc_error(d, where, "bundle.source.resource '%s' is not one of the manifest's resources",
+                  m->source_resource ? m->source_resource : "");
+        const char **names = af_alloc(a, (m->nresources + 1) * sizeof *names);
+        for (size_t i = 0; i < m->nresources; i++) names[i] = m->resources[i].name;
+        if (m->source_resource) afc_note_suggest(d, where, m->source_resource, names);
+        return NULL;
+    }
+    if (!res->kind || strcmp(res->kind, m->source_type)) {
+        afc_error(d, res->pos, "resource '%s' is of kind '%s'; a bundle source of type '%s' needs "
+                               "kind %s",
+                  res->name, res->kind ? res->kind : "?", m->source_type, m->source_type);
+        return NULL;
+    }
+    const af_driver *drv = res->driver ? afc_catalog_driver(cat, res->kind, res->driver, NULL) : NULL;
+    if (!drv || !drv->open) {
+        afc_error(d, res->driver_node ? res->driver_node->pos : res->pos,
+                  "no %s driver '%s' to fetch the bundle with", res->kind,
+                  res->driver ? res->driver : "?");
+        return NULL;
+    }
+
+    /* the resource as the run would resolve it: env templates only */
+    af__run run = {0};
+    run.arena = a;
+    run.env = af__env_snapshot(a, environ);
+    run.flow_id = m->id ? m->id : "bundle";
+    run.run_id = "afc-build";
+    af__log_init(&run.log, run.env);
+    af_value *scope = af_map(a);
+    af_map_set(a, scope, "env", run.env);
+    char err[2048];
+    af_value *config = af_map(a), *options = af_map(a);
+    if ((res->config && render(a, afc_node_value(a, res->config), scope, &config, err, sizeof err) < 0) ||
+        (res->options && render(a, afc_node_value(a, res->options), scope, &options, err, sizeof err) < 0)) {
+        char *nl = strchr(err, '\n');
+        if (nl) *nl = ' ';
+        afc_error(d, res->pos, "resource '%s': %s", res->name, err);
+        return NULL;
+    }
+    af_conn c = {0};
+    c.drv = drv;
+    c.name = res->name;
+    c.config = config;
+    c.options = options;
+    c.arena = a;
+    c.run = &run;
+    if (drv->open(&c, err, sizeof err) < 0) {
+        afc_error(d, res->pos, "fetching the bundle through resource '%s' (%s/%s): %s", res->name,
+                  drv->kind, drv->name, err);
+        return NULL;
+    }
+    c.opened = 1;
+
+    const char *local = NULL;
+    af__xfer x = {0};
+    x.ops = drv->ops;
+    x.h = af_conn_impl(&c);
+    x.smb = smb;
+    x.a = a;
+    x.log = xlog;
+    x.log_ud = &c;
+    af_value *files = NULL;
+    const char *base = m->base_path ? m->base_path : ".";
+    if (af__xfer_list(&x, base, "*", 1, &files) < 0) {
+        afc_error(d, where, "listing the bundle at %s: %s", base, x.err);
+        goto done;
+    }
+    if (!files->u.list.n) {
+        afc_error(d, where, "the bundle at %s (resource '%s') has no files", base, res->name);
+        goto done;
+    }
+
+    const char *dir = af_sprintf(a, "%s/%s-%s", cache_root(a), m->id ? m->id : "bundle",
+                                 m->source_type);
+    const char *stamp_path = af_sprintf(a, "%s/.afc-listing", dir);
+    const char *listing = listing_text(a, files);
+    const char *cached = read_small(a, stamp_path);
+    int always = m->fetch_policy && !strcmp(m->fetch_policy, "always");
+    if (!always && cached && !strcmp(cached, listing)) {
+        fprintf(stderr, "afc: bundle %s: the cached copy of %s is current\n", m->id ? m->id : "",
+                base);
+        local = dir;
+        goto done;
+    }
+    /* download beside the cache, then swap it in whole */
+    const char *tmp = af_sprintf(a, "%s.tmp.%d", dir, (int)getpid());
+    af__rmtree(tmp);
+    if (af_mkdirs(tmp, 0755) < 0) {
+        afc_error(d, where, "cannot create %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    af_value *got = NULL;
+    if (af__xfer_download(&x, files, tmp, &got) < 0) {
+        afc_error(d, where, "downloading the bundle from %s: %s", base, x.err);
+        af__rmtree(tmp);
+        goto done;
+    }
+    FILE *f = fopen(af_sprintf(a, "%s/.afc-listing", tmp), "w");
+    if (!f || fputs(listing, f) < 0 || fclose(f) != 0) {
+        afc_error(d, where, "cannot write the cache listing in %s", tmp);
+        af__rmtree(tmp);
+        goto done;
+    }
+    af__rmtree(dir);
+    if (rename(tmp, dir) < 0) {
+        afc_error(d, where, "cannot move %s to %s: %s", tmp, dir, strerror(errno));
+        af__rmtree(tmp);
+        goto done;
+    }
+    fprintf(stderr, "afc: bundle %s: fetched %zu file%s from %s (%s) into %s\n",
+            m->id ? m->id : "", got->u.list.n, got->u.list.n == 1 ? "" : "s", base,
+            res->name, dir);
+    local = dir;
+done:
+    if (drv->close) drv->close(&c);
+    return local;
+}
