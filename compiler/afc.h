@@ -360,6 +360,7 @@ typedef struct afc_manifest {
     const char *source_resource; /* bundle.source.resource (remote sources) */
     const char *base_path;       /* bundle.source.base_path as written */
     const char *fetch_policy;    /* cache_check | always */
+    int strict_fingerprint;      /* bundle.source.strict_fingerprint */
     const char *flows_dir, *profiles_file, *plugins_dir, *entry_flow; /* root-relative */
     afc_pos flows_dir_pos, profiles_file_pos, plugins_dir_pos, entry_flow_pos, source_pos;
     afc_pos source_type_pos;     /* the `type:` value of bundle.source (else source_pos) */

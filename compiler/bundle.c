@@ -190,7 +190,7 @@ static void spec_source(afc_diags *d, afc_manifest *m, const afc_node *n, afc_po
         }
     if ((x = afc_map_get(n, "strict_fingerprint")) && !afc_is_null(x)) {
         int b;
-        afc_want_bool(d, x, "bundle.source.strict_fingerprint", &b);
+        if (afc_want_bool(d, x, "bundle.source.strict_fingerprint", &b)) m->strict_fingerprint = b;
     }
     /* the reference's validate_bundle_manifest_v1 rules */
     if (!fs && !((x = afc_map_get(n, "resource")) && afc_is_str(x) && x->len))

@@ -9,6 +9,8 @@
  * fingerprint covers exactly the files that were fetched. Resource
  * templates are rendered with the process environment (env roots only, as
  * at run time); secrets decoding is a run-time matter and is not applied.
+ * fetch_policy always, or strict_fingerprint (content compared, as the
+ * reference does, which needs every byte), downloads on every build.
  */
 #include "afc.h"
 #include "af_int.h"
@@ -16,6 +18,7 @@
 #include "xfer.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +77,37 @@ static const char *cache_root(af_arena *a)
     if (xdg && *xdg) return af_sprintf(a, "%s/afc/bundles", xdg);
     if (home && *home) return af_sprintf(a, "%s/.cache/afc/bundles", home);
     return af_sprintf(a, "/tmp/afc-bundles-%d", (int)getuid());
+}
+
+/* The cache directory of one bundle location: the bundle id and source
+ * type, and a digest of where it lives (host, port, share, user, base path;
+ * never a secret), so that two manifests naming the same id on different
+ * servers do not share a copy. */
+static const char *cache_dir(af_arena *a, const afc_manifest *m, const af_value *config)
+{
+    static const char *const where[] = {"host", "port", "server", "share", "user",
+                                        "username", "domain", "workgroup", NULL};
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    EVP_DigestUpdate(ctx, m->source_type, strlen(m->source_type) + 1);
+    for (const char *const *k = where; *k; k++) {
+        const af_value *v = af_map_get(config, *k);
+        af_buf b = {0};
+        if (v) af_py_str(&b, v);
+        EVP_DigestUpdate(ctx, *k, strlen(*k) + 1);
+        EVP_DigestUpdate(ctx, af_buf_cstr(&b), b.len + 1);
+        af_buf_free(&b);
+    }
+    const char *base = m->base_path ? m->base_path : ".";
+    EVP_DigestUpdate(ctx, base, strlen(base) + 1);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    char hex[13];
+    for (int i = 0; i < 6; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return af_sprintf(a, "%s/%s-%s-%s", cache_root(a), m->id ? m->id : "bundle", m->source_type,
+                      hex);
 }
 
 /* The listing that decides whether the cache is current: one line per file,
@@ -200,12 +234,12 @@ const char *afc_fetch_bundle(af_arena *a, afc_diags *d, const afc_catalog *cat,
         goto done;
     }
 
-    const char *dir = af_sprintf(a, "%s/%s-%s", cache_root(a), m->id ? m->id : "bundle",
-                                 m->source_type);
+    const char *dir = cache_dir(a, m, config);
     const char *stamp_path = af_sprintf(a, "%s/.afc-listing", dir);
     const char *listing = listing_text(a, files);
     const char *cached = read_small(a, stamp_path);
-    int always = m->fetch_policy && !strcmp(m->fetch_policy, "always");
+    /* strict_fingerprint compares content, which means fetching it all */
+    int always = (m->fetch_policy && !strcmp(m->fetch_policy, "always")) || m->strict_fingerprint;
     if (!always && cached && !strcmp(cached, listing)) {
         fprintf(stderr, "afc: bundle %s: the cached copy of %s is current\n", m->id ? m->id : "",
                 base);

@@ -56,6 +56,22 @@ grep -q "fetched 3 files" build.err || fail "smb fetch not reported"
 run ./bin-smb/hello --run-id r3
 expect_rc 0
 expect_file greeting.out "hello from the server"
+# the same bundle id at another path of the server: its own cache, which
+# leaves the first one current
+make_bundle "$SSHD_PW_HOME/bundles/other" "$SSHD_PW_USER"
+printf 'hello from elsewhere\n' > "$SSHD_PW_HOME/bundles/other/data/greeting.txt"
+sed 's#base_path: bundles/demo#base_path: bundles/other#' manifest-sftp.yaml > manifest-other.yaml
+"$AFC" build manifest-other.yaml -o bin-other 2>build.err || { cat build.err >&2; fail "build from another path"; }
+grep -q "fetched 3 files" build.err || fail "other path not fetched: $(cat build.err)"
+run ./bin-other/hello --run-id r4
+expect_file greeting.out "hello from elsewhere"
+"$AFC" build manifest-sftp.yaml -o bin 2>build.err || fail "fourth build"
+grep -q "cached copy" build.err || fail "the other path evicted the cache: $(cat build.err)"
+# strict_fingerprint compares content: every build downloads
+sed 's#base_path: bundles/demo}#base_path: bundles/demo, strict_fingerprint: true}#' manifest-sftp.yaml > manifest-strict.yaml
+grep -q "strict_fingerprint: true" manifest-strict.yaml || fail "manifest-strict.yaml not made"
+"$AFC" build manifest-strict.yaml -o bin 2>build.err || fail "strict build"
+grep -q "fetched 3 files" build.err || fail "strict_fingerprint used the cache: $(cat build.err)"
 # a wrong password is a build error naming the resource, without the password
 sed -i 's/password: "{{env.SSHD_PW_PASS}}"/password: "nope-{{env.SSHD_PW_PASS}}"/' manifest-sftp.yaml
 "$AFC" build manifest-sftp.yaml -o bin 2>build.err && fail "built with a wrong password"
