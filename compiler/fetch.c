@@ -27,47 +27,6 @@
 
 extern char **environ;
 
-static const char *const ENV_ROOTS[] = {"env", NULL};
-
-/* Renders every template string of v with env only (as resources are at
- * run time). Returns 0, or -1 with err. */
-static int render(af_arena *a, const af_value *v, const af_value *scope, af_value **out,
-                  char *err, size_t errlen)
-{
-    if (v->type == AF_STR) {
-        af_tmpl *t;
-        int rc = af_tmpl_parse(a, v->u.s.ptr, v->u.s.len, ENV_ROOTS, &t, NULL, err, errlen);
-        if (rc < 0) return -1;
-        if (rc == 0) {
-            *out = (af_value *)v;
-            return 0;
-        }
-        return af_tmpl_render(a, t, scope, out, NULL, err, errlen);
-    }
-    if (v->type == AF_MAP) {
-        af_value *m = af_map(a);
-        for (size_t i = 0; i < v->u.map.n; i++) {
-            af_value *it;
-            if (render(a, v->u.map.pairs[i].val, scope, &it, err, errlen) < 0) return -1;
-            af_map_set(a, m, v->u.map.pairs[i].key, it);
-        }
-        *out = m;
-        return 0;
-    }
-    if (v->type == AF_LIST) {
-        af_value *l = af_list(a);
-        for (size_t i = 0; i < v->u.list.n; i++) {
-            af_value *it;
-            if (render(a, v->u.list.items[i], scope, &it, err, errlen) < 0) return -1;
-            af_list_push(a, l, it);
-        }
-        *out = l;
-        return 0;
-    }
-    *out = (af_value *)v;
-    return 0;
-}
-
 /* Where fetched bundles are kept: $AFC_BUNDLE_CACHE, else the user's cache. */
 static const char *cache_root(af_arena *a)
 {
@@ -129,6 +88,22 @@ static char *listing_text(af_arena *a, const af_value *files)
     char *s = af_strdup(a, af_buf_cstr(&b));
     af_buf_free(&b);
     return s;
+}
+
+/* 1 when every listed file is in the cached copy with its listed size (a
+ * copy someone trimmed by hand is fetched again). */
+static int cache_intact(af_arena *a, const char *dir, const af_value *files)
+{
+    for (size_t i = 0; i < files->u.list.n; i++) {
+        const af_value *f = files->u.list.items[i];
+        const af_value *rel = af_map_get(f, "rel_path"), *size = af_map_get(f, "size");
+        struct stat st;
+        if (!rel || rel->type != AF_STR) return 0;
+        if (stat(af_sprintf(a, "%s/%s", dir, rel->u.s.ptr), &st) < 0 || !S_ISREG(st.st_mode))
+            return 0;
+        if (size && size->type == AF_INT && st.st_size != (off_t)size->u.i) return 0;
+    }
+    return 1;
 }
 
 static char *read_small(af_arena *a, const char *path)
@@ -194,8 +169,10 @@ const char *afc_fetch_bundle(af_arena *a, afc_diags *d, const afc_catalog *cat,
     af_map_set(a, scope, "env", run.env);
     char err[2048];
     af_value *config = af_map(a), *options = af_map(a);
-    if ((res->config && render(a, afc_node_value(a, res->config), scope, &config, err, sizeof err) < 0) ||
-        (res->options && render(a, afc_node_value(a, res->options), scope, &options, err, sizeof err) < 0)) {
+    if ((res->config &&
+         af__render_env(a, afc_node_value(a, res->config), scope, &config, NULL, err, sizeof err) < 0) ||
+        (res->options &&
+         af__render_env(a, afc_node_value(a, res->options), scope, &options, NULL, err, sizeof err) < 0)) {
         char *nl = strchr(err, '\n');
         if (nl) *nl = ' ';
         afc_error(d, res->pos, "resource '%s': %s", res->name, err);
@@ -240,7 +217,7 @@ const char *afc_fetch_bundle(af_arena *a, afc_diags *d, const afc_catalog *cat,
     const char *cached = read_small(a, stamp_path);
     /* strict_fingerprint compares content, which means fetching it all */
     int always = (m->fetch_policy && !strcmp(m->fetch_policy, "always")) || m->strict_fingerprint;
-    if (!always && cached && !strcmp(cached, listing)) {
+    if (!always && cached && !strcmp(cached, listing) && cache_intact(a, dir, files)) {
         fprintf(stderr, "afc: bundle %s: the cached copy of %s is current\n", m->id ? m->id : "",
                 base);
         local = dir;

@@ -176,6 +176,12 @@ struct af__run;
 int af__resources_resolve(struct af__run *r, char *err, size_t errlen, const char **missing);
 /* Closes opened connectors in reverse order of opening. */
 void af__connectors_close(struct af__run *r);
+/* Renders every template string of a value tree with env as the only root
+ * (scope holds "env"), as resources are rendered; afc uses it for the
+ * resource a bundle is fetched through. Returns 0, or -1 with err (and
+ * *missing, when not NULL, for a missing variable). */
+int af__render_env(af_arena *a, const af_value *v, const af_value *scope, af_value **out,
+                   const char **missing, char *err, size_t errlen);
 
 /* ---- exec.c: the run ---------------------------------------------------- */
 

@@ -77,9 +77,8 @@ static af_value *merge_decode(af_arena *a, const af_value *prof, const af_value 
     return out;
 }
 
-/* Renders every template string of a value tree with env as the only root. */
-static int render_env(af_arena *a, const af_value *v, const af_value *scope, af_value **out,
-                      const char **missing, char *err, size_t errlen)
+int af__render_env(af_arena *a, const af_value *v, const af_value *scope, af_value **out,
+                   const char **missing, char *err, size_t errlen)
 {
     switch (v->type) {
     case AF_STR: {
@@ -96,7 +95,7 @@ static int render_env(af_arena *a, const af_value *v, const af_value *scope, af_
         af_value *l = af_list(a);
         for (size_t i = 0; i < v->u.list.n; i++) {
             af_value *it;
-            if (render_env(a, v->u.list.items[i], scope, &it, missing, err, errlen) < 0) return -1;
+            if (af__render_env(a, v->u.list.items[i], scope, &it, missing, err, errlen) < 0) return -1;
             af_list_push(a, l, it);
         }
         *out = l;
@@ -106,7 +105,7 @@ static int render_env(af_arena *a, const af_value *v, const af_value *scope, af_
         af_value *m = af_map(a);
         for (size_t i = 0; i < v->u.map.n; i++) {
             af_value *it;
-            if (render_env(a, v->u.map.pairs[i].val, scope, &it, missing, err, errlen) < 0) return -1;
+            if (af__render_env(a, v->u.map.pairs[i].val, scope, &it, missing, err, errlen) < 0) return -1;
             af_map_set(a, m, v->u.map.pairs[i].key, it);
         }
         *out = m;
@@ -428,8 +427,8 @@ int af__resources_resolve(af__run *r, char *err, size_t errlen, const char **mis
         af_value *opt = deep_merge(a, po, d->options ? af_cval_literal(a, d->options) : NULL);
         af_value *dec = merge_decode(a, pd, d->decode ? af_cval_literal(a, d->decode) : NULL);
         char terr[512];
-        if (render_env(a, cfg, scope, &res->config, missing, terr, sizeof terr) < 0 ||
-            render_env(a, opt, scope, &res->options, missing, terr, sizeof terr) < 0) {
+        if (af__render_env(a, cfg, scope, &res->config, missing, terr, sizeof terr) < 0 ||
+            af__render_env(a, opt, scope, &res->options, missing, terr, sizeof terr) < 0) {
             if (d->loc.file)
                 return af__err(err, errlen, "%s:%d:%d: resource '%s': %s", d->loc.file, d->loc.line,
                                d->loc.col, d->name, terr);

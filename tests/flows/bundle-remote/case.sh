@@ -42,6 +42,10 @@ expect_file greeting.out "hello from the server"
 "$AFC" build manifest-sftp.yaml -o bin 2>build.err || fail "second build"
 grep -q "cached copy" build.err || fail "cache not used: $(cat build.err)"
 [ "$(./bin/hello --version | sed -n 's/^bundle fingerprint //p')" = "$fp1" ] || fail "fingerprint changed"
+# a cached copy trimmed by hand is fetched again
+rm "$AFC_BUNDLE_CACHE"/remote-demo-sftp-*/data/greeting.txt
+"$AFC" build manifest-sftp.yaml -o bin 2>build.err || fail "build after trimming the cache"
+grep -q "fetched 3 files" build.err || fail "trimmed cache used: $(cat build.err)"
 # changed on the server: fetched again, new fingerprint, new behaviour
 sleep 1
 printf 'hello again\n' > "$SSHD_PW_HOME/bundles/demo/data/greeting.txt"
@@ -72,6 +76,10 @@ sed 's#base_path: bundles/demo}#base_path: bundles/demo, strict_fingerprint: tru
 grep -q "strict_fingerprint: true" manifest-strict.yaml || fail "manifest-strict.yaml not made"
 "$AFC" build manifest-strict.yaml -o bin 2>build.err || fail "strict build"
 grep -q "fetched 3 files" build.err || fail "strict_fingerprint used the cache: $(cat build.err)"
+# an unset variable in the resource is a build error at the resource
+env -u SSHD_PORT "$AFC" build manifest-sftp.yaml -o bin 2>build.err && fail "built without SSHD_PORT"
+grep -q "manifest-sftp.yaml:12:3: error: resource 'bundle_store': missing value for {{env.SSHD_PORT}}" build.err ||
+    fail "unclear error: $(cat build.err)"
 # a wrong password is a build error naming the resource, without the password
 sed -i 's/password: "{{env.SSHD_PW_PASS}}"/password: "nope-{{env.SSHD_PW_PASS}}"/' manifest-sftp.yaml
 "$AFC" build manifest-sftp.yaml -o bin 2>build.err && fail "built with a wrong password"
