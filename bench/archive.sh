@@ -20,9 +20,12 @@ for t in zip unzip tar zstd python3 gcc /usr/bin/time; do
     command -v "$t" >/dev/null || { echo "bench/archive: $t is missing" >&2; exit 1; }
 done
 
+# the bench program, linked with the runtime archive (make bench builds it
+# first), of which it keeps only the archive code
 bin=$work/archive_bench
-gcc -std=gnu11 -O2 -D_GNU_SOURCE -Iruntime/include -Iruntime bench/archive_bench.c \
-    stdlib-steps/archive_core.c runtime/arena.c runtime/buf.c -larchive -o "$bin"
+gcc -std=gnu11 -O2 -D_GNU_SOURCE -ffunction-sections -fdata-sections -Iruntime/include -Iruntime \
+    bench/archive_bench.c "${AFC_HOME:-build}/lib/afc/libafrt.a" -Wl,--gc-sections -Wl,--as-needed \
+    -larchive -lsqlite3 -lcrypto -lpthread -lm -o "$bin"
 echo "bench/archive: generating ${size_mb} MiB of mixed files..."
 python3 bench/archive_data.py "$work/src" "$size_mb"
 files=$(find "$work/src" -type f | wc -l)

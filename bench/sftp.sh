@@ -28,13 +28,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# the bench program: the driver and engine sources with the runtime pieces
-# they use; unused code is dropped at link time
+# the bench program, linked with the runtime archive (make bench builds it
+# first): the driver and the transfer engine come from there, and only what
+# they use is kept
 bin=$work/sftp_bench
 gcc -std=gnu11 -O2 -D_GNU_SOURCE -ffunction-sections -fdata-sections \
-    -Iruntime/include -Iruntime -o "$bin" bench/sftp_bench.c stdlib-steps/xfer.c \
-    stdlib-steps/sftp_libssh2.c stdlib-steps/sftp_knownhosts.c runtime/arena.c runtime/buf.c \
-    runtime/value.c runtime/json.c runtime/util.c -Wl,--gc-sections -lssh2 -lcrypto -lpthread -lm \
+    -Iruntime/include -Iruntime -o "$bin" bench/sftp_bench.c \
+    "${AFC_HOME:-build}/lib/afc/libafrt.a" -Wl,--gc-sections -Wl,--as-needed \
+    -lssh2 -lsqlite3 -lcrypto -lpthread -lm \
     2>"$work/cc.log" || { cat "$work/cc.log" >&2; exit 1; }
 
 bash tests/servers/sshd.sh start "$work/sshd" >/dev/null
