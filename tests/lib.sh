@@ -15,6 +15,8 @@
 #   expect_file PATH [CONTENT]       file exists (and has exactly CONTENT)
 #   expect_no_file PATH
 #   fail MESSAGE
+#   gone PID...                      wait up to 5 s until none of the processes
+#                                    runs (a zombie counts as gone); fails if one does
 set -eu
 export WORK
 export AETHERFLOW_WORK_ROOT="$WORK/work"
@@ -63,3 +65,20 @@ expect_file() {
 }
 
 expect_no_file() { [ ! -e "$1" ] || fail "unexpected file $1"; }
+
+alive() {
+    local st
+    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    case "$st" in Z*) return 1 ;; esac
+}
+
+gone() {
+    local i p left
+    for i in $(seq 1 100); do
+        left=
+        for p in "$@"; do alive "$p" && left="$left $p"; done
+        [ -z "$left" ] && return 0
+        sleep 0.05
+    done
+    fail "still running:$left"
+}
