@@ -237,7 +237,9 @@ const char *afc_fetch_bundle(af_arena *a, afc_diags *d, const afc_catalog *cat,
         goto done;
     }
     FILE *f = fopen(af_sprintf(a, "%s/.afc-listing", tmp), "w");
-    if (!f || fputs(listing, f) < 0 || fclose(f) != 0) {
+    int wrote = f && fputs(listing, f) >= 0;
+    if (f && fclose(f) != 0) wrote = 0;
+    if (!wrote) {
         afc_error(d, where, "cannot write the cache listing in %s", tmp);
         af__rmtree(tmp);
         goto done;
