@@ -491,7 +491,8 @@ static void check_step(ck *c, afc_job *j, size_t si)
         afc_error(c->d, s->type_pos, "unknown step type '%s'", s->type);
         afc_note_suggest(c->d, s->type_pos, s->type, step_names(c));
         afc_note(c->d, s->type_pos, "`afc list-steps` shows the step types afc knows; a "
-                                    "bundle's plugins_dir can add more");
+                                    "bundle's plugins_dir can add more (`afc list-steps "
+                                    "--bundle MANIFEST`)");
     } else {
         check_step_inputs(c, s->desc, s->inputs, afc_key_pos(s->node, "inputs", s->type_pos), 0);
     }

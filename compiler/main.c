@@ -24,8 +24,8 @@ static const char USAGE[] =
     "usage: afc build FILE [-o OUT] [--flow FLOW] [--cc tcc|gcc] [--emit-c DIR] [--Werror]\n"
     "       afc validate FILE [--json] [--Werror]\n"
     "       afc explain FILE\n"
-    "       afc list-steps [--json]\n"
-    "       afc help STEP\n"
+    "       afc list-steps [--json] [--bundle MANIFEST]\n"
+    "       afc help STEP [--bundle MANIFEST]\n"
     "       afc new-step NAME [-o FILE]\n"
     "       afc --version\n"
     "\n"
@@ -33,7 +33,7 @@ static const char USAGE[] =
     "to the directory OUT). See afc(1), afc-flow(5), afc-manifest(5), afc-plugins(7).\n";
 
 typedef struct opts {
-    const char *cmd, *file, *out, *cc, *emit_dir, *flow;
+    const char *cmd, *file, *out, *cc, *emit_dir, *flow, *bundle;
     int json, werror;
 } opts;
 
@@ -390,10 +390,42 @@ static void json_str(af_buf *b, const char *s)
         af_json_write(b, &v, 0);
 }
 
+/* The catalog list-steps and help describe: the built-in steps, plus with
+ * --bundle MANIFEST the steps of the bundle's plugins (compiled in memory as
+ * for a build). Returns 0, or 2 after printing why it could not. */
+static int catalog_for(opts *o, unit *u)
+{
+    if (!o->bundle) {
+        u->a = af_arena_new();
+        u->cat = afc_catalog_builtin(u->a);
+        return 0;
+    }
+    opts bo = {.cmd = "validate", .file = o->bundle, .werror = 0};
+    afc_node *root = load(u, o->bundle, &bo);
+    if (root && !afc_is_manifest(root)) {
+        fprintf(stderr, "afc: error: %s is not a bundle manifest (it has no top-level `bundle:`)\n",
+                o->bundle);
+        return 2;
+    }
+    afc_bundle *b = NULL;
+    if (!root || bundle_front(u, &bo, root, &b) < 0) {
+        if (!b) {
+            finish_diags(u, &bo);
+            return 2;
+        }
+        /* describe what loaded, and say the bundle has errors */
+        fprintf(stderr, "afc: note: %s has errors; `afc validate %s` shows them\n", o->bundle,
+                o->bundle);
+    }
+    return 0;
+}
+
 static int cmd_list_steps(opts *o)
 {
-    af_arena *a = af_arena_new();
-    afc_catalog *c = afc_catalog_builtin(a);
+    unit u = {0};
+    if (catalog_for(o, &u)) return 2;
+    af_arena *a = u.a;
+    afc_catalog *c = u.cat;
     if (!o->json) {
         size_t w = 0;
         for (size_t i = 0; i < c->nsteps; i++)
@@ -446,10 +478,12 @@ static int cmd_list_steps(opts *o)
     return 0;
 }
 
-static int cmd_help(const char *name)
+static int cmd_help(opts *o, const char *name)
 {
-    af_arena *a = af_arena_new();
-    afc_catalog *c = afc_catalog_builtin(a);
+    unit u = {0};
+    if (catalog_for(o, &u)) return 2;
+    af_arena *a = u.a;
+    afc_catalog *c = u.cat;
     const af_step_desc *d = afc_catalog_step(c, name, NULL);
     if (!d) {
         fprintf(stderr, "afc: error: unknown step type '%s'\n", name);
@@ -460,7 +494,12 @@ static int cmd_help(const char *name)
             if (dist < bestd) bestd = dist, best = c->steps[i]->name;
         }
         if (best && bestd <= (int)(strlen(name) / 3 + 1)) fprintf(stderr, "afc: note: did you mean '%s'?\n", best);
-        fprintf(stderr, "afc: note: `afc list-steps` shows every step type\n");
+        if (o->bundle)
+            fprintf(stderr, "afc: note: `afc list-steps --bundle %s` shows every step type\n",
+                    o->bundle);
+        else
+            fprintf(stderr, "afc: note: `afc list-steps` shows every step type; add --bundle "
+                            "MANIFEST for a bundle's plugin steps\n");
         af_arena_free(a);
         return 2;
     }
@@ -530,6 +569,7 @@ int main(int argc, char **argv)
         OPT("--cc", cc);
         OPT("--emit-c", emit_dir);
         OPT("--flow", flow);
+        OPT("--bundle", bundle);
         if (!strcmp(a, "--json")) {
             o.json = 1;
             continue;
@@ -549,7 +589,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(o.cmd, "help")) {
         if (!o.file) return usage_error("%s", "help needs a step type");
-        return cmd_help(o.file);
+        return cmd_help(&o, o.file);
     }
     if (strcmp(o.cmd, "build") && strcmp(o.cmd, "validate") && strcmp(o.cmd, "explain"))
         return usage_error("unknown command '%s'", o.cmd);

@@ -63,3 +63,31 @@ fp3=$(sed -n 's/.*fingerprint \([0-9a-f]*\)$/\1/p' b3.err)
 "$AFC" explain b/manifest.yaml >explain.out 2>&1 || fail "explain"
 grep -q "plugins: 3 step types, 1 driver" explain.out || fail "$(cat explain.out)"
 grep -q "store2: kv/dir, profile local" explain.out || fail "$(cat explain.out)"
+
+# afc list-steps and help describe the plugin's steps with --bundle
+run "$AFC" list-steps --bundle b/manifest.yaml
+expect_rc 0
+grep -qE '^kv_put +Stores a value under a key$' "$WORK/out" || fail "kv_put not listed: $(cat "$WORK/out")"
+run "$AFC" list-steps
+grep -q '^kv_put' "$WORK/out" && fail "kv_put listed without --bundle"
+run "$AFC" list-steps --json --bundle b/manifest.yaml
+python3 -c 'import json,sys; s={d["name"]: d for d in json.load(open(sys.argv[1]))}; i={x["name"]: x for x in s["kv_put"]["inputs"]}; assert i["key"]["required"] and s["kv_put"]["resource_kinds"] == "kv", s["kv_put"]' "$WORK/out" ||
+    fail "kv_put schema in --json"
+run "$AFC" help kv_put --bundle b/manifest.yaml
+expect_rc 0
+expect_out_has "kv_put - Stores a value under a key"
+expect_out_has "Connector kinds for \`resource\`: kv"
+grep -qE '^  key +string +required$' "$WORK/out" || fail "kv_put inputs: $(cat "$WORK/out")"
+run "$AFC" help kv_put
+expect_rc 2
+expect_err_has "add --bundle MANIFEST for a bundle's plugin steps"
+# a flow file is not a manifest
+run "$AFC" list-steps --bundle b/flows/orders.yaml
+expect_rc 2
+expect_err_has "b/flows/orders.yaml is not a bundle manifest"
+# a bundle whose flow has an error still describes its plugins, and says so
+printf 'version: 1\nflow: {id: broken}\njobs: [{id: j, steps: [{id: s, type: kv_putt}]}]\n' > b/flows/broken.yaml
+run "$AFC" help kv_get --bundle b/manifest.yaml
+expect_rc 0
+expect_out_has "kv_get - Reads the value of a key"
+expect_err_has "b/manifest.yaml has errors; \`afc validate b/manifest.yaml\` shows them"
