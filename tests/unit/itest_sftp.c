@@ -11,7 +11,7 @@
  * the server killed or frozen mid-transfer. Server-side effects are checked
  * on the server's own file system (the homes live under the test dir).
  */
-#include "t.h"
+#include "xfer_test.h"
 #include "../../stdlib-steps/xfer.h"
 
 #include <dirent.h>
@@ -102,13 +102,6 @@ static void *open_cfg(const af_value *config, logcap *lc)
     return h;
 }
 
-static int contains(const char *s, const char *sub)
-{
-    int ok = s && strstr(s, sub) != NULL;
-    if (!ok) printf("#     \"%s\" does not contain \"%s\"\n", s ? s : "(null)", sub);
-    return ok;
-}
-
 /* ---- local helpers ------------------------------------------------------ */
 
 static const char *tmpdir(void)
@@ -119,74 +112,6 @@ static const char *tmpdir(void)
         mkdir(d, 0755);
     }
     return d;
-}
-
-static void put_file(const char *path, const void *data, size_t n)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0 || af__write_all(fd, data, n) < 0) {
-        perror(path);
-        exit(2);
-    }
-    close(fd);
-}
-
-static char *get_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    af_buf b = {0};
-    char chunk[65536];
-    size_t r;
-    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0)
-        af_buf_put(&b, chunk, r);
-    fclose(f);
-    char *s = malloc(b.len + 1);
-    memcpy(s, b.data ? b.data : "", b.len);
-    s[b.len] = 0;
-    *n = b.len;
-    af_buf_free(&b);
-    return s;
-}
-
-static int exists(const char *p)
-{
-    struct stat st;
-    return lstat(p, &st) == 0;
-}
-
-static int same_file(const char *a, const char *b)
-{
-    size_t na, nb;
-    char *x = get_file(a, &na), *y = get_file(b, &nb);
-    int ok = x && y && na == nb && memcmp(x, y, na) == 0;
-    free(x);
-    free(y);
-    return ok;
-}
-
-/* Random content of n bytes into path. */
-static void random_file(const char *path, size_t n, unsigned seed)
-{
-    char *d = malloc(n ? n : 1);
-    for (size_t i = 0; i < n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        d[i] = (char)(seed >> 16);
-    }
-    put_file(path, d, n);
-    free(d);
-}
-
-/* Number of entries in dir whose name contains sub. */
-static int count_names(const char *dir, const char *sub)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-        if (strstr(de->d_name, sub)) n++;
-    if (d) closedir(d);
-    return n;
 }
 
 /* The server's session processes (descendants of the listener, which
@@ -211,18 +136,6 @@ static void signal_sessions(int sig)
     int n = descendants(atoi(E("SSHD_PID")), pids, 64);
     for (int i = 0; i < n; i++)
         kill(pids[i], sig);
-}
-
-/* An af_xfer_ctl hook that kills the server's sessions the first time it
- * is polled, i.e. after the first chunk of a transfer. */
-static int kill_after_first(void *ud)
-{
-    int *polls = ud;
-    if ((*polls)++ == 1) {
-        signal_sessions(SIGKILL);
-        usleep(100000);
-    }
-    return 0;
 }
 
 /* ---- connecting ---------------------------------------------------------- */
@@ -430,15 +343,8 @@ static void t_pinned_host_key(void)
 
 static void t_connect_refused(void)
 {
-    /* a port nobody listens on: bind one, close it */
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
-    socklen_t al = sizeof a;
-    bind(s, (struct sockaddr *)&a, sizeof a);
-    getsockname(s, (struct sockaddr *)&a, &al);
-    close(s);
     char port[16];
-    snprintf(port, sizeof port, "%d", ntohs(a.sin_port));
+    snprintf(port, sizeof port, "%d", unused_port());
     af_value *c = pw_cfg();
     af_map_set(A, c, "port", af_str(A, port));
     void *h = open_cfg(c, NULL);
