@@ -106,20 +106,6 @@ static int cache_intact(af_arena *a, const char *dir, const af_value *files)
     return 1;
 }
 
-static char *read_small(af_arena *a, const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    af_buf b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) af_buf_put(&b, chunk, n);
-    fclose(f);
-    char *s = af_strdup(a, af_buf_cstr(&b));
-    af_buf_free(&b);
-    return s;
-}
-
 static void xlog(void *ud, af_level lvl, const char *event, const af_kv *fields)
 {
     af_conn *c = ud;
@@ -214,7 +200,8 @@ const char *afc_fetch_bundle(af_arena *a, afc_diags *d, const afc_catalog *cat,
     const char *dir = cache_dir(a, m, config);
     const char *stamp_path = af_sprintf(a, "%s/.afc-listing", dir);
     const char *listing = listing_text(a, files);
-    const char *cached = read_small(a, stamp_path);
+    char *cached = NULL;
+    if (af__read_file(a, stamp_path, &cached, NULL) < 0) cached = NULL;
     /* strict_fingerprint compares content, which means fetching it all */
     int always = (m->fetch_policy && !strcmp(m->fetch_policy, "always")) || m->strict_fingerprint;
     if (!always && cached && !strcmp(cached, listing) && cache_intact(a, dir, files)) {

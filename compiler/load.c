@@ -2430,27 +2430,13 @@ afc_node *afc_load_string(af_arena *a, afc_diags *d, const char *text, size_t le
 afc_node *afc_load_file(af_arena *a, afc_diags *d, const char *path, const char *label)
 {
     const char *shown = label ? label : path;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    char *text;
+    size_t len;
+    if (af__read_file(a, path, &text, &len) < 0) {
         afc_error(d, (afc_pos){0}, "cannot read '%s': %s", shown, strerror(errno));
         return NULL;
     }
-    af_buf b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        af_buf_put(&b, chunk, n);
-    if (ferror(f)) {
-        int e = errno;
-        fclose(f);
-        af_buf_free(&b);
-        afc_error(d, (afc_pos){0}, "cannot read '%s': %s", shown, strerror(e ? e : EIO));
-        return NULL;
-    }
-    fclose(f);
-    afc_node *r = afc_load_string(a, d, af_buf_cstr(&b), b.len, shown);
-    af_buf_free(&b);
-    return r;
+    return afc_load_string(a, d, text, len, shown);
 }
 
 /* Only plain string keys match: the key 1 is not "1". Linear, first match. */

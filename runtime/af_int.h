@@ -21,6 +21,12 @@ int af__err(char *err, size_t errlen, const char *fmt, ...) AF_PRINTF(3, 4);
 /* Levenshtein distance, capped at 100 */
 int af__edit_distance(const char *a, const char *b);
 
+/* ---- fileio.c ------------------------------------------------------------ */
+
+/* Reads the whole file at path into a (NUL-terminated, its length in *len
+ * when len is not NULL). Returns 0, or -1 with errno set. */
+int af__read_file(af_arena *a, const char *path, char **out, size_t *len);
+
 /* ---- value.c: shared by json.c, tmpl.c and the `when` helpers ----------- */
 
 /* Numeric three-way compare (bool counts as int): -1, 0, 1, or 2 when NaN. */

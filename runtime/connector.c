@@ -129,20 +129,15 @@ static int runtime_profiles(af__run *r, af_value **out, char *err, size_t errlen
     const char *text = NULL;
     size_t len = 0;
     const char *origin = NULL;
-    af_buf b = {0};
     if (js && js->u.s.len) {
         text = js->u.s.ptr;
         len = js->u.s.len;
         origin = "AETHERFLOW_PROFILES_JSON";
     } else if (file && file->u.s.len) {
-        FILE *f = fopen(file->u.s.ptr, "r");
-        if (!f) return af__err(err, errlen, "AETHERFLOW_PROFILES_FILE %s: %m", file->u.s.ptr);
-        char chunk[8192];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) af_buf_put(&b, chunk, n);
-        fclose(f);
-        text = af_buf_cstr(&b);
-        len = b.len;
+        char *t;
+        if (af__read_file(r->arena, file->u.s.ptr, &t, &len) < 0)
+            return af__err(err, errlen, "AETHERFLOW_PROFILES_FILE %s: %m", file->u.s.ptr);
+        text = t;
         origin = file->u.s.ptr;
     } else {
         return 0;
@@ -150,7 +145,6 @@ static int runtime_profiles(af__run *r, af_value **out, char *err, size_t errlen
     char perr[256];
     af_value *v;
     int rc = af_json_parse(r->arena, text, len, &v, perr, sizeof perr);
-    af_buf_free(&b);
     if (rc < 0) return af__err(err, errlen, "invalid profile configuration in %s: %s (profiles "
                                             "given at run time must be JSON)",
                                origin, perr);

@@ -8,6 +8,8 @@
  * filesystems); commit fsyncs it, renames it over the target and fsyncs the
  * directory so the rename itself survives a crash. Until the rename the
  * target is untouched; a crash leaves at worst a hidden temp file.
+ *
+ * Also the one whole-file read the runtime and afc use (af__read_file).
  */
 #include "af_int.h"
 
@@ -169,5 +171,26 @@ int af_mkdirs(const char *path, int mode)
         if (!c) break;
     }
     free(p);
+    return 0;
+}
+
+int af__read_file(af_arena *a, const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    af_buf b = {0};
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) af_buf_put(&b, chunk, n);
+    int e = ferror(f) ? (errno ? errno : EIO) : 0;
+    fclose(f);
+    if (e) {
+        af_buf_free(&b);
+        errno = e;
+        return -1;
+    }
+    *out = af_strndup(a, af_buf_cstr(&b), b.len);
+    if (len) *len = b.len;
+    af_buf_free(&b);
     return 0;
 }

@@ -876,23 +876,6 @@ static int set_has(const strset *s, const char *k)
     return 0;
 }
 
-/* Reads a whole small file; NULL when absent or unreadable. */
-static char *slurp(af_arena *a, const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    af_buf b = {0};
-    char chunk[65536];
-    size_t r;
-    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0)
-        af_buf_put(&b, chunk, r);
-    fclose(f);
-    char *s = af_strndup(a, af_buf_cstr(&b), b.len);
-    *len = b.len;
-    af_buf_free(&b);
-    return s;
-}
-
 static void add_id(af_arena *a, strset *done, const af_value *entry)
 {
     const af_value *id = af_map_get(entry, "id");
@@ -906,12 +889,12 @@ static void load_done(af__xfer *x, const char *manifest, const char *journal, st
 {
     size_t len;
     char err[256];
-    char *text = slurp(x->a, manifest, &len);
+    char *text = NULL;
     af_value *v;
-    if (text && af_json_parse(x->a, text, len, &v, err, sizeof err) == 0 && v->type == AF_LIST)
+    if (af__read_file(x->a, manifest, &text, &len) == 0 && af_json_parse(x->a, text, len, &v, err, sizeof err) == 0 && v->type == AF_LIST)
         for (size_t i = 0; i < v->u.list.n; i++)
             add_id(x->a, done, v->u.list.items[i]);
-    text = slurp(x->a, journal, &len);
+    if (af__read_file(x->a, journal, &text, &len) < 0) text = NULL;
     for (char *line = text; line && *line;) {
         char *nl = strchr(line, '\n');
         size_t ll = nl ? (size_t)(nl - line) : strlen(line);
